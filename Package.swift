@@ -1,0 +1,58 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "nectar",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "nectar", targets: ["nectar"]),
+        .library(name: "Reconciler", targets: ["Reconciler"]),
+        .library(name: "BotRuntime", targets: ["BotRuntime"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CGit2",
+            pkgConfig: "libgit2",
+            providers: [.apt(["libgit2-dev"]), .brew(["libgit2"])]
+        ),
+        .systemLibrary(
+            name: "CYAML",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"]), .brew(["libyaml"])]
+        ),
+        .target(name: "BotRuntime", swiftSettings: strict),
+        .target(
+            name: "Reconciler",
+            dependencies: ["BotRuntime", "CGit2", "CYAML"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "nectar",
+            dependencies: [
+                "Reconciler", "BotRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "nectar-bench",
+            dependencies: ["Reconciler", "BotRuntime", "CYAML", "CGit2"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ReconcilerTests",
+            dependencies: ["Reconciler", "BotRuntime", "CGit2"],
+            resources: [],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "BotRuntimeTests", dependencies: ["BotRuntime"], swiftSettings: strict),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,174 @@
+import Foundation
+internal import CGit2
+
+/// An open git repository (bare or with a work tree).
+///
+/// This is the only type that holds libgit2 pointers for reading. It is not
+/// Sendable: create it, use it and drop it within one synchronous scope (or
+/// one thread), and hand the resulting values (`CommitInfo`, `TreeFile`,
+/// blob bytes) to other tasks.
+public final class GitRepository {
+    let pointer: OpaquePointer
+
+    /// The repository's git directory (the `.git` folder, or the bare folder).
+    public let gitDirectory: String
+
+    /// Opens the repository at `path`, searching upward from it like `git` does.
+    public init(path: String) throws(GitError) {
+        _ = libgit2Initialized
+        var repo: OpaquePointer?
+        try check("open repository at \(path)", git_repository_open_ext(&repo, path, 0, nil))
+        guard let repo else { throw GitError(operation: "open repository at \(path)", message: "no repository") }
+        self.pointer = repo
+        self.gitDirectory = String(cString: git_repository_path(repo))
+    }
+
+    init(owning pointer: OpaquePointer) {
+        self.pointer = pointer
+        self.gitDirectory = String(cString: git_repository_path(pointer))
+    }
+
+    deinit { git_repository_free(pointer) }
+
+    /// Whether the repository has no work tree.
+    public var isBare: Bool { git_repository_is_bare(pointer) == 1 }
+
+    /// Resolves a revision (`HEAD`, a branch, a tag, `origin/main`, a full or
+    /// abbreviated commit id, `HEAD~2`, ...) to the commit it names.
+    public func resolve(_ revision: String) throws(GitError) -> CommitInfo {
+        let commit = try lookupCommit(revision)
+        return commitInfo(commit.pointer)
+    }
+
+    /// Lists the regular files below `directory` (repository-relative, `""`
+    /// for the root) in the tree of `commit`, recursively, sorted by path.
+    /// A directory that does not exist at that commit yields no files.
+    public func files(at commit: CommitInfo, under directory: String) throws(GitError) -> [TreeFile] {
+        let root = try lookupTree(commit.treeID)
+        let prefix = Self.normalize(directory)
+        var files: [TreeFile] = []
+        if prefix.isEmpty {
+            try walk(root, prefix: "", into: &files)
+            return files
+        }
+        var entry: OpaquePointer?
+        let result = git_tree_entry_bypath(&entry, root.pointer, prefix)
+        if result == GIT_ENOTFOUND.rawValue { return [] }
+        try check("read \(prefix) at \(commit.id.short)", result)
+        guard let entry else { return [] }
+        defer { git_tree_entry_free(entry) }
+        switch git_tree_entry_type(entry) {
+        case GIT_OBJECT_TREE:
+            let subtree = try lookupTree(ObjectID(git_tree_entry_id(entry).pointee))
+            try walk(subtree, prefix: prefix + "/", into: &files)
+        case GIT_OBJECT_BLOB:
+            files.append(TreeFile(path: prefix, blobID: ObjectID(git_tree_entry_id(entry).pointee)))
+        default:
+            break
+        }
+        return files
+    }
+
+    /// Reads a blob's bytes straight from the object database.
+    public func readBlob(_ id: ObjectID) throws(GitError) -> [UInt8] {
+        var oid = id.oid
+        var blob: OpaquePointer?
+        try check("read blob \(id.short)", git_blob_lookup(&blob, pointer, &oid))
+        guard let blob else { throw GitError(operation: "read blob \(id.short)", message: "missing") }
+        defer { git_blob_free(blob) }
+        let size = Int(git_blob_rawsize(blob))
+        guard size > 0, let raw = git_blob_rawcontent(blob) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: raw, count: size))
+    }
+
+    /// The size of a blob in bytes, without reading its content.
+    public func blobSize(_ id: ObjectID) throws(GitError) -> Int {
+        var oid = id.oid
+        var odb: OpaquePointer?
+        try check("open object database", git_repository_odb(&odb, pointer))
+        defer { git_odb_free(odb) }
+        var size = 0
+        var type = GIT_OBJECT_ANY
+        try check("read header of blob \(id.short)", git_odb_read_header(&size, &type, odb, &oid))
+        return size
+    }
+
+    /// Commits reachable from `head` but not from `base`, newest first, up to `limit`.
+    public func commits(from head: ObjectID, excluding base: ObjectID?, limit: Int = 100) throws(GitError) -> [CommitInfo] {
+        var walker: OpaquePointer?
+        try check("walk history", git_revwalk_new(&walker, pointer))
+        defer { git_revwalk_free(walker) }
+        git_revwalk_sorting(walker, GIT_SORT_TOPOLOGICAL.rawValue | GIT_SORT_TIME.rawValue)
+        var headOID = head.oid
+        try check("walk history from \(head.short)", git_revwalk_push(walker, &headOID))
+        if let base {
+            var baseOID = base.oid
+            try check("walk history excluding \(base.short)", git_revwalk_hide(walker, &baseOID))
+        }
+        var result: [CommitInfo] = []
+        var oid = git_oid()
+        while result.count < limit, git_revwalk_next(&oid, walker) == 0 {
+            var commit: OpaquePointer?
+            try check("read commit", git_commit_lookup(&commit, pointer, &oid))
+            guard let commit else { break }
+            result.append(commitInfo(commit))
+            git_commit_free(commit)
+        }
+        return result
+    }
+
+    // MARK: - Internals
+
+    private func lookupCommit(_ revision: String) throws(GitError) -> GitObjectHandle {
+        let operation = "resolve revision \"\(revision)\""
+        guard !revision.isEmpty else { throw GitError(operation: operation, message: "the revision is empty") }
+        var object: OpaquePointer?
+        try check(operation, git_revparse_single(&object, pointer, revision))
+        guard let object else { throw GitError(operation: operation, message: "not found") }
+        let owned = GitObjectHandle(object)
+        var peeled: OpaquePointer?
+        try check(operation, git_object_peel(&peeled, owned.pointer, GIT_OBJECT_COMMIT))
+        guard let peeled else { throw GitError(operation: operation, message: "not a commit") }
+        return GitObjectHandle(peeled)
+    }
+
+    private func commitInfo(_ commit: OpaquePointer) -> CommitInfo {
+        let id = ObjectID(git_commit_id(commit).pointee)
+        let tree = ObjectID(git_commit_tree_id(commit).pointee)
+        let summary = git_commit_summary(commit).map { String(cString: $0) } ?? ""
+        let author = git_commit_author(commit).flatMap { $0.pointee.name }.map { String(cString: $0) } ?? ""
+        let time = Date(timeIntervalSince1970: TimeInterval(git_commit_time(commit)))
+        return CommitInfo(id: id, treeID: tree, summary: summary, author: author, time: time)
+    }
+
+    private func lookupTree(_ id: ObjectID) throws(GitError) -> GitTreeHandle {
+        var oid = id.oid
+        var tree: OpaquePointer?
+        try check("read tree \(id.short)", git_tree_lookup(&tree, pointer, &oid))
+        guard let tree else { throw GitError(operation: "read tree \(id.short)", message: "missing") }
+        return GitTreeHandle(tree)
+    }
+
+    private func walk(_ tree: GitTreeHandle, prefix: String, into files: inout [TreeFile]) throws(GitError) {
+        let count = git_tree_entrycount(tree.pointer)
+        for index in 0..<count {
+            guard let entry = git_tree_entry_byindex(tree.pointer, index) else { continue }
+            let name = String(cString: git_tree_entry_name(entry))
+            let id = ObjectID(git_tree_entry_id(entry).pointee)
+            switch git_tree_entry_filemode(entry) {
+            case GIT_FILEMODE_TREE:
+                try walk(try lookupTree(id), prefix: prefix + name + "/", into: &files)
+            case GIT_FILEMODE_BLOB, GIT_FILEMODE_BLOB_EXECUTABLE:
+                files.append(TreeFile(path: prefix + name, blobID: id))
+            default:
+                continue  // symlinks and submodules are not declarations or knowledge
+            }
+        }
+    }
+
+    static func normalize(_ directory: String) -> String {
+        directory.split(separator: "/", omittingEmptySubsequences: true)
+            .filter { $0 != "." }
+            .joined(separator: "/")
+    }
+}

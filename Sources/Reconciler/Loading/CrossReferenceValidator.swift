@@ -1,0 +1,93 @@
+/// Checks that span declarations: unique names per kind, honey-jar references,
+/// rotation-policy ties, and grace periods against the effective interval.
+struct CrossReferenceValidator {
+    var state: DesiredState
+    private(set) var diagnostics: [Diagnostic] = []
+
+    init(state: DesiredState) {
+        self.state = state
+    }
+
+    mutating func run() {
+        state.bots = unique(state.bots, kind: "Bot")
+        state.honeyJars = unique(state.honeyJars, kind: "HoneyJar")
+        state.policies = unique(state.policies, kind: "KeyRotationPolicy")
+        state.operators = unique(state.operators, kind: "Operator")
+        checkHoneyJarReferences()
+        checkPolicies()
+    }
+
+    /// Keeps the first declaration of each name (in path order) and reports the others.
+    private mutating func unique<Spec>(_ items: [Declared<Spec>], kind: String) -> [Declared<Spec>] {
+        let ordered = items.sorted { ($0.origin.path, $0.origin.position) < ($1.origin.path, $1.origin.position) }
+        var first: [String: Declared<Spec>] = [:]
+        for item in ordered {
+            let name = Self.name(item.spec)
+            if let original = first[name] {
+                diagnostics.append(Diagnostic(path: item.origin.path, at: item.origin.position,
+                    "\(kind) \"\(name)\" is declared twice: here and at \(original.origin.location)"))
+            } else {
+                first[name] = item
+            }
+        }
+        return first.values.sorted { Self.name($0.spec) < Self.name($1.spec) }
+    }
+
+    private static func name<Spec>(_ spec: Spec) -> String {
+        switch spec {
+        case let bot as BotSpec: return bot.name
+        case let jar as HoneyJarSpec: return jar.name
+        case let policy as KeyRotationPolicySpec: return policy.name
+        case let person as OperatorSpec: return person.name
+        default: return ""
+        }
+    }
+
+    private mutating func checkHoneyJarReferences() {
+        let declared = state.honeyJars.map(\.spec.name)
+        let names = Set(declared)
+        for bot in state.bots {
+            for (index, jar) in bot.spec.honeyJars.enumerated() where !names.contains(jar) {
+                var message = "bot \"\(bot.spec.name)\" uses honey jar \"\(jar)\", which is not declared"
+                if let hint = NameHint.closest(to: jar, among: declared) { message += "; did you mean \"\(hint)\"?" }
+                diagnostics.append(Diagnostic(path: bot.origin.path, at: bot.position(of: "spec.honeyJars[\(index)]"), message))
+            }
+        }
+    }
+
+    private mutating func checkPolicies() {
+        for bot in state.bots {
+            let selection = PolicySelection.select(for: bot.spec, among: state.policies.map(\.spec))
+            if case .tie(let first, let second) = selection {
+                let a = state.policies.first { $0.spec.name == first }!
+                let b = state.policies.first { $0.spec.name == second }!
+                diagnostics.append(Diagnostic(path: bot.origin.path, at: bot.origin.position,
+                    "bot \"\(bot.spec.name)\" is selected equally by key rotation policies \"\(first)\" (\(a.origin.location)) and \"\(second)\" (\(b.origin.location)); make one selector more specific"))
+                continue
+            }
+            checkRotation(bot)
+        }
+    }
+
+    /// The combined grace period must be shorter than the combined interval,
+    /// and the interval no longer than the policy's maxKeyAge.
+    private mutating func checkRotation(_ bot: Declared<BotSpec>) {
+        let keys = bot.spec.apiKeys
+        let effective = EffectiveRotation.resolve(for: bot.spec, among: state.policies.map(\.spec))
+        guard let every = effective.rotateEvery else {
+            return
+        }
+        if effective.gracePeriod >= every, !(keys.rotateEvery != nil && keys.gracePeriod != nil) {
+            let graceSource = keys.gracePeriod != nil ? "spec.apiKeys.gracePeriod"
+                : effective.policy.map { "the gracePeriod of key rotation policy \"\($0)\"" } ?? "the default gracePeriod"
+            let everySource = keys.rotateEvery != nil ? "spec.apiKeys.rotateEvery"
+                : effective.policy.map { "the rotateEvery of key rotation policy \"\($0)\"" } ?? "rotateEvery"
+            diagnostics.append(Diagnostic(path: bot.origin.path, at: bot.position(of: keys.gracePeriod != nil ? "spec.apiKeys.gracePeriod" : "spec.apiKeys.rotateEvery"),
+                "bot \"\(bot.spec.name)\": \(graceSource) (\(effective.gracePeriod)) must be shorter than \(everySource) (\(every))"))
+        }
+        if let maxAge = effective.maxKeyAge, every > maxAge, let policy = effective.policy {
+            diagnostics.append(Diagnostic(path: bot.origin.path, at: bot.position(of: "spec.apiKeys.rotateEvery"),
+                "bot \"\(bot.spec.name)\" rotates every \(every), longer than maxKeyAge (\(maxAge)) of key rotation policy \"\(policy)\", so its keys would always be overdue"))
+        }
+    }
+}

@@ -1,0 +1,94 @@
+import ArgumentParser
+import Foundation
+import Reconciler
+
+/// `nectar validate`: checks every declaration of one revision.
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check the declarations at a revision (exit 0 valid, 1 invalid).",
+        discussion: """
+        Reads every *.yaml and *.yml file below --path at --ref straight from git's \
+        object database (no checkout) and reports every problem as path:line:column: message. \
+        With --worktree, validates the files on disk instead (for editors and pre-commit hooks).
+        """
+    )
+
+    @OptionGroup var source: RevisionOptions
+
+    @Flag(name: .long, help: "Validate the files on disk instead of a commit.")
+    var worktree = false
+
+    @Option(name: .long, help: "Output format: text or json.")
+    var format: OutputFormat = .text
+
+    func run() throws {
+        let loaded: LoadedRevision
+        do {
+            let loader = RevisionLoader(declarationsPath: source.path)
+            if worktree {
+                loaded = try loader.load(WorkTreeFiles(root: source.repo))
+            } else {
+                let repository = try GitRepository(path: source.repo)
+                loaded = try loader.load(try GitRevisionFiles(repository: repository, revision: source.ref))
+            }
+        } catch {
+            throw CommandFailure.exit(error)
+        }
+        let report = ValidationReport(loaded, path: source.path)
+        switch format {
+        case .json:
+            try Terminal.json(report)
+        case .text:
+            for diagnostic in report.errors {
+                Terminal.standardError(diagnostic.description)
+            }
+            if report.valid {
+                Terminal.standardOutput("ok: \(loaded.state.summary) \(report.where)")
+            } else {
+                Terminal.standardError(report.failureSummary)
+            }
+        }
+        if !report.valid { throw ExitCode.failure }
+    }
+}
+
+/// The documented result of `nectar validate --format json`.
+struct ValidationReport: Encodable {
+    struct Counts: Encodable {
+        var bots: Int
+        var honeyJars: Int
+        var keyRotationPolicies: Int
+        var operators: Int
+    }
+
+    var valid: Bool
+    /// The full commit id, or null for --worktree.
+    var revision: String?
+    var path: String
+    var counts: Counts
+    var errors: [Diagnostic]
+
+    init(_ loaded: LoadedRevision, path: String) {
+        let state = loaded.state
+        var errors = loaded.diagnostics
+        if loaded.filesRead == 0 {
+            errors.append(Diagnostic(path: path, line: 1, column: 1,
+                                     message: "no declaration files (*.yaml, *.yml) under \(path)/"))
+        }
+        self.valid = errors.isEmpty
+        self.revision = state.revision?.id.hex
+        self.path = path
+        self.counts = Counts(bots: state.bots.count, honeyJars: state.honeyJars.count,
+                             keyRotationPolicies: state.policies.count, operators: state.operators.count)
+        self.errors = errors
+    }
+
+    var `where`: String {
+        revision.map { "at \($0.prefix(7))" } ?? "in the work tree"
+    }
+
+    var failureSummary: String {
+        let files = Set(errors.map(\.path)).count
+        return "\(errors.count) \(errors.count == 1 ? "error" : "errors") in \(files) \(files == 1 ? "file" : "files") \(self.where)"
+    }
+}
