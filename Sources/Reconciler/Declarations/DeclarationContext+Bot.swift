@@ -1,5 +1,3 @@
-import Foundation
-
 /// Decoding of `kind: Bot`.
 extension DeclarationContext {
     mutating func bot(_ metadata: ObjectMeta, _ spec: DocumentReader.Fields) -> BotSpec? {
@@ -199,7 +197,7 @@ extension DeclarationContext {
     private func phrases(_ node: Int32, _ fieldPath: String) -> [String]? {
         guard let items = reader.strings(node, fieldPath) else { return nil }
         var valid = true
-        for (text, position) in items where text.trimmingCharacters(in: .whitespaces).isEmpty {
+        for (text, position) in items where text.utf8.allSatisfy({ $0 == 32 || $0 == 9 }) {
             reader.report(at: position, "\(fieldPath) contains an empty keyword")
             valid = false
         }

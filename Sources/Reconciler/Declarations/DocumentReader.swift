@@ -13,13 +13,25 @@ final class DocumentReader {
     }
 
     /// The keys of one mapping, after duplicate and unknown-key checks.
+    /// Mappings in declarations are small, so a linear scan beats hashing.
     struct Fields {
         let node: Int32
         let path: String
-        var values: [String: Int32]
-        var keys: [String: Int32]
+        /// Accepted keys with their key and value nodes, in document order.
+        var entries: [(name: String, key: Int32, value: Int32)]
+        /// Every key seen, accepted or not, so that a rejected key is not
+        /// also reported as missing.
+        var seen: [String]
 
-        subscript(_ name: String) -> Int32? { values[name] }
+        subscript(_ name: String) -> Int32? {
+            for entry in entries where entry.name == name { return entry.value }
+            return nil
+        }
+
+        func key(_ name: String) -> Int32? {
+            for entry in entries where entry.name == name { return entry.key }
+            return nil
+        }
     }
 
     func report(_ node: Int32, _ message: String) {
@@ -30,7 +42,15 @@ final class DocumentReader {
         diagnostics.append(Diagnostic(path: path, at: position, message))
     }
 
-    func position(_ node: Int32) -> SourcePosition { document[node].position }
+    func position(_ node: Int32) -> SourcePosition { document.nodes[Int(node)].position }
+
+    /// The text of a scalar node and whether it is plain, or nil for a collection.
+    @inline(__always)
+    func scalar(_ node: Int32) -> (text: String, isPlain: Bool)? {
+        let index = Int(node)
+        guard document.nodes[index].kind == .scalar else { return nil }
+        return (document.nodes[index].text, document.nodes[index].isPlain)
+    }
 
     /// How a node looks in an error message: `"abc"`, `a list`, `a mapping`.
     func describe(_ node: Int32) -> String {
@@ -47,24 +67,25 @@ final class DocumentReader {
 
     /// Reads a mapping whose keys must be among `allowed` (nil: any keys).
     func fields(_ node: Int32, _ fieldPath: String, allowed: [String]?) -> Fields? {
-        let value = document[node]
-        guard value.kind == .mapping else {
+        guard document.nodes[Int(node)].kind == .mapping else {
             report(node, "\(fieldPath) must be a mapping, found \(describe(node))")
             return nil
         }
-        var fields = Fields(node: node, path: fieldPath, values: [:], keys: [:])
-        for (key, item) in document.pairs(of: node) {
-            let keyNode = document[key]
-            guard keyNode.kind == .scalar else {
+        var fields = Fields(node: node, path: fieldPath, entries: [], seen: [])
+        let slice = document.childIndices(of: node)
+        fields.entries.reserveCapacity(slice.count / 2)
+        var iterator = slice.makeIterator()
+        while let key = iterator.next(), let item = iterator.next() {
+            guard let name = scalar(key)?.text else {
                 report(key, "keys in \(fieldPath) must be plain strings, found \(describe(key))")
                 continue
             }
-            let name = keyNode.text
-            if let first = fields.keys[name] {
+            if fields.seen.contains(name) {
+                let first = fields.key(name) ?? key
                 report(key, "duplicate key \"\(name)\" in \(fieldPath) (first at line \(position(first).line))")
                 continue
             }
-            fields.keys[name] = key
+            fields.seen.append(name)
             if let allowed, !allowed.contains(name) {
                 var message = "unknown field \"\(name)\" in \(fieldPath)"
                 if let hint = NameHint.closest(to: name, among: allowed) {
@@ -75,7 +96,7 @@ final class DocumentReader {
                 report(key, message)
                 continue
             }
-            fields.values[name] = item
+            fields.entries.append((name, key, item))
         }
         return fields
     }
@@ -83,19 +104,19 @@ final class DocumentReader {
     /// Reports a missing required field at the mapping that lacks it.
     func require(_ fields: Fields, _ name: String) -> Int32? {
         if let node = fields[name] { return node }
-        if fields.keys[name] == nil {
+        if !fields.seen.contains(name) {
             report(fields.node, "\(fields.path) is missing the required field \"\(name)\"")
         }
         return nil
     }
 
     func string(_ node: Int32, _ fieldPath: String, maxLength: Int? = nil) -> String? {
-        let value = document[node]
-        guard value.kind == .scalar, !(value.isPlain && ScalarResolution.isNull(value.text)) else {
+        guard let value = scalar(node), !(value.isPlain && ScalarResolution.isNull(value.text)) else {
             report(node, "\(fieldPath) must be a string, found \(describe(node))")
             return nil
         }
-        if let maxLength, value.text.count > maxLength {
+        // Counting characters is costly; UTF-8 length bounds it from above.
+        if let maxLength, value.text.utf8.count > maxLength, value.text.count > maxLength {
             report(node, "\(fieldPath) is \(value.text.count) characters long, more than the limit of \(maxLength)")
             return nil
         }
@@ -103,8 +124,7 @@ final class DocumentReader {
     }
 
     func integer(_ node: Int32, _ fieldPath: String, in range: ClosedRange<Int>) -> Int? {
-        let value = document[node]
-        guard value.kind == .scalar, value.isPlain, let number = ScalarResolution.integer(value.text) else {
+        guard let value = scalar(node), value.isPlain, let number = ScalarResolution.integer(value.text) else {
             report(node, "\(fieldPath) must be an integer, found \(describe(node))")
             return nil
         }
@@ -116,8 +136,7 @@ final class DocumentReader {
     }
 
     func number(_ node: Int32, _ fieldPath: String, in range: ClosedRange<Double>) -> Double? {
-        let value = document[node]
-        guard value.kind == .scalar, value.isPlain, let number = ScalarResolution.number(value.text), number.isFinite else {
+        guard let value = scalar(node), value.isPlain, let number = ScalarResolution.number(value.text), number.isFinite else {
             report(node, "\(fieldPath) must be a number, found \(describe(node))")
             return nil
         }
@@ -129,8 +148,7 @@ final class DocumentReader {
     }
 
     func boolean(_ node: Int32, _ fieldPath: String) -> Bool? {
-        let value = document[node]
-        guard value.kind == .scalar, value.isPlain, let flag = ScalarResolution.boolean(value.text) else {
+        guard let value = scalar(node), value.isPlain, let flag = ScalarResolution.boolean(value.text) else {
             report(node, "\(fieldPath) must be true or false, found \(describe(node))")
             return nil
         }
@@ -163,7 +181,7 @@ final class DocumentReader {
 
     /// A list of strings with the position of each item.
     func strings(_ node: Int32, _ fieldPath: String) -> [(String, SourcePosition)]? {
-        guard document[node].kind == .sequence else {
+        guard document.nodes[Int(node)].kind == .sequence else {
             report(node, "\(fieldPath) must be a list, found \(describe(node))")
             return nil
         }
@@ -184,14 +202,16 @@ final class DocumentReader {
         guard let fields = fields(node, fieldPath, allowed: nil) else { return nil }
         var result: [String: String] = [:]
         var valid = true
-        for (key, value) in fields.values {
-            if let text = string(value, "\(fieldPath).\(key)") {
-                result[key] = text
+        var keys: [String: Int32] = [:]
+        for entry in fields.entries {
+            keys[entry.name] = entry.key
+            if let text = string(entry.value, "\(fieldPath).\(entry.name)") {
+                result[entry.name] = text
             } else {
                 valid = false
             }
         }
-        return valid ? (result, fields.keys) : nil
+        return valid ? (result, keys) : nil
     }
 
     /// Decodes the optional field `name` with `read`, clearing `valid` when it fails.

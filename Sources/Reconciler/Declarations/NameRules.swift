@@ -32,7 +32,7 @@ enum NameRules {
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
               !parts[1].hasPrefix("."), !parts[1].hasSuffix(".") else { return false }
-        return !text.contains(where: { $0.isWhitespace || $0 == "<" || $0 == ">" })
+        return !text.utf8.contains { $0 <= 32 || $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") || $0 == 127 }
     }
 
     /// Why `text` is not a base64 X25519 public key (32 bytes), or nil.

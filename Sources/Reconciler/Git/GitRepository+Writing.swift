@@ -109,3 +109,16 @@ extension GitRepository {
         return treeOID
     }
 }
+
+extension GitRepository {
+    /// Writes every object reachable from `commit` into one pack file, as a
+    /// clone or `git gc` would leave them. Loose copies stay but are read second.
+    public func pack(_ commit: ObjectID) throws(GitError) {
+        var builder: OpaquePointer?
+        try check("start pack", git_packbuilder_new(&builder, pointer))
+        defer { git_packbuilder_free(builder) }
+        var oid = commit.oid
+        try check("add \(commit.short) to pack", git_packbuilder_insert_commit(builder, &oid))
+        try check("write pack", git_packbuilder_write(builder, nil, 0, nil, nil))
+    }
+}

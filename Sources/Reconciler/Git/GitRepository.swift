@@ -81,16 +81,18 @@ public final class GitRepository {
         return Array(UnsafeRawBufferPointer(start: raw, count: size))
     }
 
-    /// The size of a blob in bytes, without reading its content.
-    public func blobSize(_ id: ObjectID) throws(GitError) -> Int {
+    /// Reads a blob, handing out its bytes only when it has at most
+    /// `maxBytes` of them (libgit2 holds the object briefly either way).
+    public func readBlob(_ id: ObjectID, maxBytes: Int) throws(GitError) -> FileContent {
         var oid = id.oid
-        var odb: OpaquePointer?
-        try check("open object database", git_repository_odb(&odb, pointer))
-        defer { git_odb_free(odb) }
-        var size = 0
-        var type = GIT_OBJECT_ANY
-        try check("read header of blob \(id.short)", git_odb_read_header(&size, &type, odb, &oid))
-        return size
+        var blob: OpaquePointer?
+        try check("read blob \(id.short)", git_blob_lookup(&blob, pointer, &oid))
+        guard let blob else { throw GitError(operation: "read blob \(id.short)", message: "missing") }
+        defer { git_blob_free(blob) }
+        let size = Int(git_blob_rawsize(blob))
+        if size > maxBytes { return .tooLarge(size: size) }
+        guard size > 0, let raw = git_blob_rawcontent(blob) else { return .bytes([]) }
+        return .bytes(Array(UnsafeRawBufferPointer(start: raw, count: size)))
     }
 
     /// Commits reachable from `head` but not from `base`, newest first, up to `limit`.

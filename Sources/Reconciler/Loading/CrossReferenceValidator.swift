@@ -19,9 +19,10 @@ struct CrossReferenceValidator {
 
     /// Keeps the first declaration of each name (in path order) and reports the others.
     private mutating func unique<Spec>(_ items: [Declared<Spec>], kind: String) -> [Declared<Spec>] {
-        let ordered = items.sorted { ($0.origin.path, $0.origin.position) < ($1.origin.path, $1.origin.position) }
+        // Items arrive in file order and, within a file, in document order.
         var first: [String: Declared<Spec>] = [:]
-        for item in ordered {
+        first.reserveCapacity(items.count)
+        for item in items {
             let name = Self.name(item.spec)
             if let original = first[name] {
                 diagnostics.append(Diagnostic(path: item.origin.path, at: item.origin.position,
@@ -56,8 +57,9 @@ struct CrossReferenceValidator {
     }
 
     private mutating func checkPolicies() {
+        let policies = state.policies.map(\.spec)
         for bot in state.bots {
-            let selection = PolicySelection.select(for: bot.spec, among: state.policies.map(\.spec))
+            let selection = PolicySelection.select(for: bot.spec, among: policies)
             if case .tie(let first, let second) = selection {
                 let a = state.policies.first { $0.spec.name == first }!
                 let b = state.policies.first { $0.spec.name == second }!
@@ -65,15 +67,15 @@ struct CrossReferenceValidator {
                     "bot \"\(bot.spec.name)\" is selected equally by key rotation policies \"\(first)\" (\(a.origin.location)) and \"\(second)\" (\(b.origin.location)); make one selector more specific"))
                 continue
             }
-            checkRotation(bot)
+            checkRotation(bot, policies)
         }
     }
 
     /// The combined grace period must be shorter than the combined interval,
     /// and the interval no longer than the policy's maxKeyAge.
-    private mutating func checkRotation(_ bot: Declared<BotSpec>) {
+    private mutating func checkRotation(_ bot: Declared<BotSpec>, _ policies: [KeyRotationPolicySpec]) {
         let keys = bot.spec.apiKeys
-        let effective = EffectiveRotation.resolve(for: bot.spec, among: state.policies.map(\.spec))
+        let effective = EffectiveRotation.resolve(for: bot.spec, among: policies)
         guard let every = effective.rotateEvery else {
             return
         }

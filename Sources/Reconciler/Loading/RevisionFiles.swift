@@ -8,10 +8,14 @@ public protocol RevisionFiles {
     var commit: CommitInfo? { get }
     /// Regular files below `directory` (repository-relative; `""` is the root).
     func files(under directory: String) throws -> [TreeFile]
-    /// The size of a file in bytes.
-    func size(of file: TreeFile) throws -> Int
-    /// The bytes of a file.
-    func read(_ file: TreeFile) throws -> [UInt8]
+    /// The bytes of a file, or only its size when it is larger than `maxBytes`.
+    func read(_ file: TreeFile, maxBytes: Int) throws -> FileContent
+}
+
+/// A file's bytes, or the size of a file too large to hand out.
+public enum FileContent: Sendable, Equatable {
+    case bytes([UInt8])
+    case tooLarge(size: Int)
 }
 
 /// A commit of a git repository, read straight from the object database.
@@ -31,12 +35,8 @@ public struct GitRevisionFiles: RevisionFiles {
         return try repository.files(at: commit, under: directory)
     }
 
-    public func size(of file: TreeFile) throws -> Int {
-        try repository.blobSize(file.blobID)
-    }
-
-    public func read(_ file: TreeFile) throws -> [UInt8] {
-        try repository.readBlob(file.blobID)
+    public func read(_ file: TreeFile, maxBytes: Int) throws -> FileContent {
+        try repository.readBlob(file.blobID, maxBytes: maxBytes)
     }
 }
 
@@ -94,12 +94,10 @@ public struct WorkTreeFiles: RevisionFiles {
         return [UInt8](try Data(contentsOf: url))
     }
 
-    public func size(of file: TreeFile) throws -> Int {
+    public func read(_ file: TreeFile, maxBytes: Int) throws -> FileContent {
         let attributes = try FileManager.default.attributesOfItem(atPath: root.appendingPathComponent(file.path).path)
-        return (attributes[.size] as? Int) ?? 0
-    }
-
-    public func read(_ file: TreeFile) throws -> [UInt8] {
-        try readBytes(file.path)
+        let size = (attributes[.size] as? Int) ?? 0
+        if size > maxBytes { return .tooLarge(size: size) }
+        return .bytes(try readBytes(file.path))
     }
 }

@@ -24,29 +24,53 @@ public struct RevisionLoader: Sendable {
         path.hasSuffix(".yaml") || path.hasSuffix(".yml")
     }
 
+    /// Files read from the source per batch: bounds the memory held by
+    /// bytes awaiting decoding.
+    static let batchSize = 2_048
+
     /// Loads and validates the revision that `files` reads.
+    ///
+    /// Blobs are read on the calling thread (a libgit2 repository handle is
+    /// not shared between threads); the decoding of a batch of files is
+    /// spread over the processor's cores, since files decode independently.
     public func load(_ files: some RevisionFiles) throws -> LoadedRevision {
         var state = DesiredState(revision: files.commit)
         var diagnostics: [Diagnostic] = []
         var fromCache = 0
         let declarationFiles = try files.files(under: declarationsPath).filter { Self.isDeclarationFile($0.path) }
-        let decoder = DeclarationDecoder(limits: limits)
-        for file in declarationFiles {
-            let decoded: DecodedFile
-            if let cached = cache?.file(file.blobID, path: file.path) {
-                decoded = cached
-                fromCache += 1
-            } else {
-                let size = try files.size(of: file)
-                if size > limits.maxBytes {
-                    decoded = DecodedFile(declarations: [], diagnostics: [Diagnostic(
+        var decodedFiles: [DecodedFile] = []
+        decodedFiles.reserveCapacity(declarationFiles.count)
+        for batchStart in stride(from: 0, to: declarationFiles.count, by: Self.batchSize) {
+            let batch = declarationFiles[batchStart..<min(batchStart + Self.batchSize, declarationFiles.count)]
+            var pending: [(slot: Int, file: TreeFile, bytes: [UInt8])] = []
+            var results: [DecodedFile?] = []
+            results.reserveCapacity(batch.count)
+            for file in batch {
+                if let cached = cache?.file(file.blobID, path: file.path) {
+                    results.append(cached)
+                    fromCache += 1
+                    continue
+                }
+                switch try files.read(file, maxBytes: limits.maxBytes) {
+                case .tooLarge(let size):
+                    let decoded = DecodedFile(declarations: [], diagnostics: [Diagnostic(
                         path: file.path, line: 1, column: 1,
                         message: "the file is \(size) bytes, larger than the limit of \(limits.maxBytes) bytes")])
-                } else {
-                    decoded = decoder.decode(try files.read(file), path: file.path, blobID: file.blobID)
+                    cache?.store(decoded, blobID: file.blobID, path: file.path)
+                    results.append(decoded)
+                case .bytes(let bytes):
+                    pending.append((results.count, file, bytes))
+                    results.append(nil)
                 }
-                cache?.store(decoded, blobID: file.blobID, path: file.path)
             }
+            let decoded = ParallelDecoding.decode(pending.map { ($0.file, $0.bytes) }, limits: limits)
+            for (item, file) in zip(pending, decoded) {
+                cache?.store(file, blobID: item.file.blobID, path: item.file.path)
+                results[item.slot] = file
+            }
+            decodedFiles += results.map { $0! }
+        }
+        for decoded in decodedFiles {
             diagnostics += decoded.diagnostics
             for declaration in decoded.declarations {
                 switch declaration {

@@ -43,7 +43,9 @@ struct YAMLDocument {
     /// Where the document starts (its `---`, or its first node).
     var position: SourcePosition
 
-    subscript(_ index: Int32) -> YAMLNode { nodes[Int(index)] }
+    subscript(_ index: Int32) -> YAMLNode {
+        _read { yield nodes[Int(index)] }
+    }
 
     /// The children of a collection node.
     func childIndices(of index: Int32) -> ArraySlice<Int32> {

@@ -23,9 +23,9 @@ struct YAMLParser {
             throw YAMLError(position: SourcePosition(line: 1, column: 1),
                             message: "the file is \(bytes.count) bytes, larger than the limit of \(limits.maxBytes) bytes")
         }
-        if let offset = UTF8Validation.firstInvalidOffset(in: bytes) {
-            throw YAMLError(position: UTF8Validation.position(ofOffset: offset, in: bytes),
-                            message: "the file is not valid UTF-8 (byte 0x\(String(bytes[offset], radix: 16, uppercase: true)) at offset \(offset))")
+        if bytes.count >= 2, (bytes[0] == 0xFE && bytes[1] == 0xFF) || (bytes[0] == 0xFF && bytes[1] == 0xFE) {
+            throw YAMLError(position: SourcePosition(line: 1, column: 1),
+                            message: "the file is UTF-16; declarations must be UTF-8")
         }
         return try bytes.withUnsafeBufferPointer { buffer throws(YAMLError) in
             var builder = YAMLTreeBuilder(limits: limits)
@@ -50,9 +50,17 @@ struct YAMLParser {
 
     private static func parserError(_ parser: yaml_parser_t, bytes: UnsafeBufferPointer<UInt8>) -> YAMLError {
         let problem = parser.problem.map { String(cString: $0) } ?? "invalid YAML"
-        var position = SourcePosition(line: Int(parser.problem_mark.line) + 1, column: Int(parser.problem_mark.column) + 1)
+        let position = SourcePosition(line: Int(parser.problem_mark.line) + 1, column: Int(parser.problem_mark.column) + 1)
         if parser.error == YAML_READER_ERROR {
-            position = UTF8Validation.position(ofOffset: min(Int(parser.problem_offset), bytes.count), in: Array(bytes))
+            // libyaml validates the encoding as it reads; say where, in our words.
+            let array = Array(bytes)
+            if let offset = UTF8Validation.firstInvalidOffset(in: array) {
+                return YAMLError(position: UTF8Validation.position(ofOffset: offset, in: array),
+                                 message: "the file is not valid UTF-8 (byte 0x\(String(array[offset], radix: 16, uppercase: true)) at offset \(offset))")
+            }
+            let offset = min(Int(parser.problem_offset), bytes.count)
+            return YAMLError(position: UTF8Validation.position(ofOffset: offset, in: array),
+                             message: "the file holds a character YAML does not allow (\(problem))")
         }
         var message = problem
         if let context = parser.context.map({ String(cString: $0) }) {
