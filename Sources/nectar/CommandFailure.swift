@@ -10,6 +10,7 @@ struct CommandFailure: Error {
         let message: String
         switch error {
         case let git as GitError: message = git.description
+        case let store as StoreError: message = store.description
         case let failure as CommandFailure: message = failure.message
         case let cocoa as CocoaError: message = cocoa.localizedDescription
         default: message = String(describing: error)

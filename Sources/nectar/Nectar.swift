@@ -7,6 +7,6 @@ struct Nectar: ParsableCommand {
         commandName: "nectar",
         abstract: "Self-hosted AI chat bots whose configuration lives in git.",
         version: "0.1.0",
-        subcommands: [Validate.self]
+        subcommands: [Validate.self, Plan.self, Apply.self]
     )
 }

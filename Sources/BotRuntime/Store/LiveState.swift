@@ -1,0 +1,48 @@
+import Foundation
+
+/// One declared object as the runtime holds it, without its spec body.
+public struct LiveObject: Sendable, Hashable, Codable {
+    public var kind: ObjectKind
+    public var name: String
+    /// SHA-256 of the canonical JSON of the spec.
+    public var specHash: String
+    /// Where the object was declared at the revision that last wrote it.
+    public var sourcePath: String
+    /// The blob id of that file.
+    public var blobID: String
+    /// The revision that last changed the spec.
+    public var revision: String
+    public var createdAt: Date
+    public var updatedAt: Date
+    /// Set when the object was removed from git (soft deletion).
+    public var deletedAt: Date?
+    /// Runtime override: when an operator paused the bot (bots only).
+    public var pausedAt: Date?
+    /// Who paused it.
+    public var pausedBy: String?
+
+    /// Whether the object was removed from git.
+    public var isDeleted: Bool { deletedAt != nil }
+}
+
+/// What the runtime serves: the reconciler's "actual" side.
+public struct LiveState: Sendable {
+    /// Objects by kind and name, deleted ones included.
+    public var objects: [ObjectKind: [String: LiveObject]]
+    /// Knowledge documents: jar -> path -> blob id.
+    public var documents: [String: [String: String]]
+    /// The revision the last successful apply brought the state to.
+    public var appliedRevision: String?
+    /// Bumped by every write to declared state, including writes made outside nectar.
+    public var stateVersion: Int64
+    /// `stateVersion` right after the last successful apply.
+    public var appliedStateVersion: Int64?
+
+    /// Objects of one kind (deleted included).
+    public subscript(kind: ObjectKind) -> [String: LiveObject] {
+        objects[kind] ?? [:]
+    }
+
+    /// Whether nothing changed the declared state since the last apply.
+    public var isUntouchedSinceApply: Bool { appliedStateVersion == stateVersion }
+}

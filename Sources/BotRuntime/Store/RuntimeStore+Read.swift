@@ -1,0 +1,149 @@
+import Foundation
+import GRDB
+
+/// Reads of the live state, runs and audit log.
+extension RuntimeStore {
+    /// The live state without spec bodies: enough to plan against.
+    public func liveState() throws(StoreError) -> LiveState {
+        try read { db in
+            var objects: [ObjectKind: [String: LiveObject]] = [:]
+            for kind in ObjectKind.allCases {
+                let paused = kind == .bot ? ", paused_at, paused_by" : ", NULL, NULL"
+                var byName: [String: LiveObject] = [:]
+                let rows = try Row.fetchCursor(db, sql: """
+                    SELECT name, spec_hash, source_path, blob_id, revision, created_at, updated_at, deleted_at\(paused)
+                    FROM \(kind.table)
+                    """)
+                while let row = try rows.next() {
+                    let object = LiveObject(
+                        kind: kind, name: row[0], specHash: row[1], sourcePath: row[2], blobID: row[3], revision: row[4],
+                        createdAt: Date(timeIntervalSince1970: row[5]), updatedAt: Date(timeIntervalSince1970: row[6]),
+                        deletedAt: (row[7] as Double?).map(Date.init(timeIntervalSince1970:)),
+                        pausedAt: (row[8] as Double?).map(Date.init(timeIntervalSince1970:)), pausedBy: row[9])
+                    byName[object.name] = object
+                }
+                objects[kind] = byName
+            }
+            var documents: [String: [String: String]] = [:]
+            let rows = try Row.fetchCursor(db, sql: "SELECT jar, path, blob_id FROM knowledge_document")
+            while let row = try rows.next() {
+                documents[row[0] as String, default: [:]][row[1] as String] = row[2] as String
+            }
+            let meta = try Row.fetchOne(db, sql: "SELECT state_version, applied_state_version, applied_revision FROM store_meta WHERE id = 1")
+            return LiveState(objects: objects, documents: documents, appliedRevision: meta?[2],
+                             stateVersion: meta?[0] ?? 0, appliedStateVersion: meta?[1])
+        }
+    }
+
+    /// The applied revision and whether nothing changed declared state since:
+    /// the cheap check that lets a repeated apply be a no-op.
+    public func appliedMarker() throws(StoreError) -> (revision: String?, untouched: Bool) {
+        try read { db in
+            let row = try Row.fetchOne(db, sql: "SELECT state_version, applied_state_version, applied_revision FROM store_meta WHERE id = 1")
+            let version: Int64? = row?[0]
+            let applied: Int64? = row?[1]
+            return (row?[2], version != nil && version == applied)
+        }
+    }
+
+    /// The stored canonical JSON of some objects' specs, by name.
+    public func specJSON(_ kind: ObjectKind, names: [String]) throws(StoreError) -> [String: String] {
+        guard !names.isEmpty else { return [:] }
+        return try read { db in
+            var result: [String: String] = [:]
+            for chunk in stride(from: 0, to: names.count, by: 500) {
+                let slice = Array(names[chunk..<min(chunk + 500, names.count)])
+                let marks = Array(repeating: "?", count: slice.count).joined(separator: ",")
+                let rows = try Row.fetchCursor(db, sql: "SELECT name, spec FROM \(kind.table) WHERE name IN (\(marks))",
+                                               arguments: StatementArguments(slice))
+                while let row = try rows.next() { result[row[0]] = row[1] }
+            }
+            return result
+        }
+    }
+
+    /// The decoded specs of every live (not deleted) object of a kind.
+    public func specs<Spec: Decodable>(_ kind: ObjectKind, as type: Spec.Type) throws(StoreError) -> [String: Spec] {
+        let path = self.path
+        return try read { db in
+            var result: [String: Spec] = [:]
+            let decoder = JSONDecoder()
+            let rows = try Row.fetchCursor(db, sql: "SELECT name, spec FROM \(kind.table) WHERE deleted_at IS NULL")
+            while let row = try rows.next() {
+                let json: String = row[1]
+                do {
+                    result[row[0]] = try decoder.decode(Spec.self, from: Data(json.utf8))
+                } catch {
+                    throw StoreError.corrupt(path: path, detail: "the spec of \(kind.noun) \(row[0] as String) does not decode: \(error)")
+                }
+            }
+            return result
+        }
+    }
+
+    /// Recent reconcile runs, newest first.
+    public func runs(limit: Int = 20, before id: Int64? = nil) throws(StoreError) -> [ReconcileRun] {
+        try read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT id, revision, started_at, finished_at, outcome, trigger, summary, errors FROM reconcile_run
+                WHERE id < ? ORDER BY id DESC LIMIT ?
+                """, arguments: [id ?? Int64.max, limit])
+            return rows.map { row in
+                let errors = (try? JSONDecoder().decode([String].self, from: Data((row[7] as String).utf8))) ?? []
+                return ReconcileRun(id: row[0], revision: row[1], startedAt: Date(timeIntervalSince1970: row[2]),
+                                    finishedAt: Date(timeIntervalSince1970: row[3]),
+                                    outcome: ReconcileRun.Outcome(rawValue: row[4]) ?? .failed,
+                                    trigger: row[5], summary: row[6], errors: errors)
+            }
+        }
+    }
+
+    /// Audit entries, oldest first, optionally for one object.
+    public func audit(kind: ObjectKind? = nil, name: String? = nil, since: Date? = nil, limit: Int = 1000) throws(StoreError) -> [AuditEntry] {
+        try read { db in
+            var conditions: [String] = []
+            var arguments: [any DatabaseValueConvertible] = []
+            if let kind { conditions.append("object_kind = ?"); arguments.append(kind.rawValue) }
+            if let name { conditions.append("object_name = ?"); arguments.append(name) }
+            if let since { conditions.append("at >= ?"); arguments.append(since.timeIntervalSince1970) }
+            let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            arguments.append(limit)
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT at, actor, action, object_kind, object_name, changes, run_id FROM audit_log \(filter) ORDER BY id LIMIT ?
+                """, arguments: StatementArguments(arguments))
+            return rows.map { row in
+                AuditEntry(at: Date(timeIntervalSince1970: row[0]), actor: row[1], action: row[2], objectKind: row[3],
+                           objectName: row[4], changes: row[5], runID: row[6])
+            }
+        }
+    }
+
+    /// Full-text search over a set of honey jars: the best passages first.
+    public func searchKnowledge(_ query: String, jars: [String], limit: Int = 5) throws(StoreError) -> [KnowledgeHit] {
+        let terms = query.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map { "\"\($0)\"" }
+        guard !terms.isEmpty, !jars.isEmpty else { return [] }
+        let marks = Array(repeating: "?", count: jars.count).joined(separator: ",")
+        return try read { db in
+            var arguments: [any DatabaseValueConvertible] = [terms.joined(separator: " OR ")]
+            arguments += jars
+            arguments.append(limit)
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT d.jar, d.path, d.title, snippet(knowledge_fts, 1, '', '', '…', 24), bm25(knowledge_fts)
+                FROM knowledge_fts JOIN knowledge_document d ON d.id = knowledge_fts.rowid
+                WHERE knowledge_fts MATCH ? AND d.jar IN (\(marks))
+                ORDER BY bm25(knowledge_fts) LIMIT ?
+                """, arguments: StatementArguments(arguments))
+            return rows.map { KnowledgeHit(jar: $0[0], path: $0[1], title: $0[2], snippet: $0[3], score: -($0[4] as Double)) }
+        }
+    }
+}
+
+/// A passage found by knowledge search.
+public struct KnowledgeHit: Sendable, Hashable, Codable {
+    public var jar: String
+    public var path: String
+    public var title: String
+    public var snippet: String
+    /// BM25 relevance (higher is better).
+    public var score: Double
+}

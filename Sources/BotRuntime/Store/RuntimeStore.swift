@@ -1,0 +1,95 @@
+import Foundation
+import GRDB
+
+/// The runtime's SQLite database: declared objects as last applied, their
+/// knowledge documents (indexed with FTS5), reconcile runs and the audit log.
+///
+/// One `RuntimeStore` per database file per process (it wraps one GRDB
+/// `DatabasePool` in WAL mode). Everything the reconciler writes goes through
+/// the narrow API in `RuntimeStore+Apply.swift`; no other module writes SQL.
+public struct RuntimeStore: Sendable {
+    let writer: any DatabaseWriter
+    /// The database file, for messages.
+    public let path: String
+
+    /// Opens the database at `path` (creating it unless `mustExist`) and
+    /// migrates it. Refuses a database whose schema is newer than this build knows.
+    public static func open(path: String, mustExist: Bool = false) throws(StoreError) -> RuntimeStore {
+        if mustExist, !FileManager.default.fileExists(atPath: path) {
+            throw StoreError.database(path: path, message: "no such file")
+        }
+        do {
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(10)
+            configuration.prepareDatabase { db in
+                // WAL with synchronous=NORMAL: a commit survives a process
+                // crash; only an OS crash may lose the last commits, and never
+                // leaves a half-applied transaction.
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                try db.execute(sql: "PRAGMA foreign_keys = ON")
+            }
+            let pool = try DatabasePool(path: path, configuration: configuration)
+            let store = RuntimeStore(writer: pool, path: path)
+            try store.migrate()
+            return store
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError.database(path: path, message: Self.message(error))
+        }
+    }
+
+    /// An in-memory store, for tests of code that needs a store but not a file.
+    public static func inMemory() throws(StoreError) -> RuntimeStore {
+        do {
+            let store = RuntimeStore(writer: try DatabaseQueue(), path: ":memory:")
+            try store.migrate()
+            return store
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError.database(path: ":memory:", message: Self.message(error))
+        }
+    }
+
+    private func migrate() throws {
+        let migrator = StoreMigrations.migrator
+        let (superseded, applied) = try writer.read { db in
+            (try migrator.hasBeenSuperseded(db), try migrator.appliedIdentifiers(db))
+        }
+        if superseded {
+            let known = Set(migrator.migrations)
+            throw StoreError.newerSchema(path: path, unknown: applied.subtracting(known).sorted())
+        }
+        try migrator.migrate(writer)
+    }
+
+    /// Runs a read, turning GRDB errors into one-sentence `StoreError`s.
+    func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        do {
+            return try writer.read(body)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError.database(path: path, message: Self.message(error))
+        }
+    }
+
+    /// Runs a write transaction, turning GRDB errors into `StoreError`s.
+    func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        do {
+            return try writer.write(body)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError.database(path: path, message: Self.message(error))
+        }
+    }
+
+    static func message(_ error: any Error) -> String {
+        if let database = error as? DatabaseError {
+            return database.message ?? database.description
+        }
+        return String(describing: error)
+    }
+}

@@ -1,0 +1,97 @@
+import GRDB
+
+/// The schema, as named migrations. A migration is never edited once it has
+/// landed; changes come as new migrations appended here.
+enum StoreMigrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-declared-objects") { db in
+            for kind in ObjectKind.allCases {
+                let extra = kind == .bot ? """
+                    , paused_at REAL, paused_by TEXT, paused_reason TEXT
+                    """ : ""
+                try db.execute(sql: """
+                    CREATE TABLE \(kind.table) (
+                        name TEXT PRIMARY KEY NOT NULL,
+                        spec TEXT NOT NULL,
+                        spec_hash TEXT NOT NULL,
+                        source_path TEXT NOT NULL,
+                        blob_id TEXT NOT NULL,
+                        revision TEXT NOT NULL,
+                        created_at REAL NOT NULL,
+                        updated_at REAL NOT NULL,
+                        deleted_at REAL\(extra)
+                    ) WITHOUT ROWID
+                    """)
+            }
+            try db.execute(sql: """
+                CREATE TABLE knowledge_document (
+                    id INTEGER PRIMARY KEY,
+                    jar TEXT NOT NULL,
+                    path TEXT NOT NULL,
+                    blob_id TEXT NOT NULL,
+                    title TEXT NOT NULL,
+                    body TEXT NOT NULL,
+                    UNIQUE (jar, path)
+                );
+                CREATE VIRTUAL TABLE knowledge_fts USING fts5(
+                    title, body, content='knowledge_document', content_rowid='id', tokenize='porter unicode61'
+                );
+                CREATE TRIGGER knowledge_document_ai AFTER INSERT ON knowledge_document BEGIN
+                    INSERT INTO knowledge_fts(rowid, title, body) VALUES (new.id, new.title, new.body);
+                END;
+                CREATE TRIGGER knowledge_document_ad AFTER DELETE ON knowledge_document BEGIN
+                    INSERT INTO knowledge_fts(knowledge_fts, rowid, title, body) VALUES ('delete', old.id, old.title, old.body);
+                END;
+                CREATE TRIGGER knowledge_document_au AFTER UPDATE ON knowledge_document BEGIN
+                    INSERT INTO knowledge_fts(knowledge_fts, rowid, title, body) VALUES ('delete', old.id, old.title, old.body);
+                    INSERT INTO knowledge_fts(rowid, title, body) VALUES (new.id, new.title, new.body);
+                END;
+
+                CREATE TABLE reconcile_run (
+                    id INTEGER PRIMARY KEY,
+                    revision TEXT,
+                    started_at REAL NOT NULL,
+                    finished_at REAL NOT NULL,
+                    outcome TEXT NOT NULL,
+                    trigger TEXT NOT NULL,
+                    summary TEXT NOT NULL,
+                    errors TEXT NOT NULL
+                );
+                CREATE INDEX reconcile_run_outcome ON reconcile_run(outcome, id);
+
+                CREATE TABLE audit_log (
+                    id INTEGER PRIMARY KEY,
+                    at REAL NOT NULL,
+                    actor TEXT NOT NULL,
+                    run_id INTEGER REFERENCES reconcile_run(id),
+                    action TEXT NOT NULL,
+                    object_kind TEXT NOT NULL,
+                    object_name TEXT NOT NULL,
+                    changes TEXT NOT NULL
+                );
+                CREATE INDEX audit_log_object ON audit_log(object_kind, object_name, at);
+                CREATE INDEX audit_log_at ON audit_log(at);
+
+                -- A counter that every change to declared state bumps, through
+                -- triggers, so that edits made outside nectar are noticed too.
+                CREATE TABLE store_meta (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    state_version INTEGER NOT NULL,
+                    applied_state_version INTEGER,
+                    applied_revision TEXT
+                );
+                INSERT INTO store_meta (id, state_version) VALUES (1, 0);
+                """)
+            for table in ObjectKind.allCases.map(\.table) + ["knowledge_document"] {
+                for event in ["INSERT", "UPDATE", "DELETE"] {
+                    try db.execute(sql: """
+                        CREATE TRIGGER \(table)_version_\(event.lowercased()) AFTER \(event) ON \(table)
+                        BEGIN UPDATE store_meta SET state_version = state_version + 1 WHERE id = 1; END
+                        """)
+                }
+            }
+        }
+        return migrator
+    }
+}

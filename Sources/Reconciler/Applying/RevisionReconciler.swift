@@ -1,0 +1,202 @@
+import Foundation
+
+/// Reconciles one git revision into the runtime store.
+///
+/// A reconcile is a fixed list of steps sharing one signature; each either
+/// continues or finishes the attempt. Whatever happens, `recordRun` runs last
+/// and writes the attempt to the store, so that status and history always
+/// tell why the runtime is at the revision it is.
+///
+/// 1. `resolveRevision`: revision -> commit. Fails transient when git cannot be read.
+/// 2. `skipIfApplied`: the commit is already applied and nothing touched the
+///    state since: a recorded no-op, without reading any declaration.
+/// 3. `loadDeclarations`: every declaration of the commit, validated. Fails
+///    stalled when anything is invalid; nothing is applied.
+/// 4. `planChanges`: desired vs live, by canonical hash.
+/// 5. `checkGuards`: mass-delete and empty-state guards. Refuses (stalled).
+/// 6. `applyChanges`: the whole plan, the run and the audit entries in one transaction.
+public struct RevisionReconciler: Sendable {
+    /// The repository path (bare or with a work tree).
+    public var repositoryPath: String
+    /// The declarations directory inside it.
+    public var declarationsPath: String
+    public var store: RuntimeStore
+    public var cache: DeclarationCache
+    public var policy: ApplyPolicy
+    /// The clock, injectable for tests.
+    public var now: @Sendable () -> Date
+
+    public init(repositoryPath: String, declarationsPath: String = "bots", store: RuntimeStore,
+                cache: DeclarationCache = DeclarationCache(), policy: ApplyPolicy = ApplyPolicy(),
+                now: @escaping @Sendable () -> Date = { Date() }) {
+        self.repositoryPath = repositoryPath
+        self.declarationsPath = declarationsPath
+        self.store = store
+        self.cache = cache
+        self.policy = policy
+        self.now = now
+    }
+
+    /// Reconciles `revision` once. Never throws: every failure is an outcome.
+    public func reconcile(revision: String, trigger: String = "cli") -> ReconcileOutcome {
+        var attempt = Attempt(revision: revision, trigger: trigger, startedAt: now())
+        let steps: [(RevisionReconciler) -> (inout Attempt) throws -> Step] = [
+            { $0.resolveRevision }, { $0.skipIfApplied }, { $0.loadDeclarations },
+            { $0.planChanges }, { $0.checkGuards }, { $0.applyChanges },
+        ]
+        for step in steps {
+            do {
+                if case .finish = try step(self)(&attempt) { break }
+            } catch {
+                attempt.fail(Self.sentence(error), as: .transient)
+                break
+            }
+        }
+        return recordRun(&attempt)
+    }
+
+    enum Step { case proceed, finish }
+
+    /// State shared by the steps of one attempt.
+    struct Attempt {
+        let revision: String
+        let trigger: String
+        let startedAt: Date
+        var repository: GitRepository?
+        var commit: CommitInfo?
+        var loaded: LoadedRevision?
+        var encoded: EncodedState?
+        var live: LiveState?
+        var plan: ReconcilePlan?
+        var outcome: ReconcileRun.Outcome = .failed
+        var error: String?
+        var failure: ReconcileOutcome.FailureClass?
+        var diagnostics: [Diagnostic] = []
+        var recordedRunID: Int64?
+
+        init(revision: String, trigger: String, startedAt: Date) {
+            self.revision = revision
+            self.trigger = trigger
+            self.startedAt = startedAt
+        }
+
+        mutating func fail(_ message: String, as failure: ReconcileOutcome.FailureClass, outcome: ReconcileRun.Outcome = .failed) {
+            self.error = message
+            self.failure = failure
+            self.outcome = outcome
+        }
+    }
+
+    func resolveRevision(_ attempt: inout Attempt) throws -> Step {
+        let repository = try GitRepository(path: repositoryPath)
+        attempt.repository = repository
+        attempt.commit = try repository.resolve(attempt.revision)
+        return .proceed
+    }
+
+    func skipIfApplied(_ attempt: inout Attempt) throws -> Step {
+        let marker = try store.appliedMarker()
+        guard marker.untouched, marker.revision == attempt.commit?.id.hex else { return .proceed }
+        attempt.outcome = .noop
+        attempt.plan = ReconcilePlan(revision: marker.revision, baseRevision: marker.revision)
+        return .finish
+    }
+
+    func loadDeclarations(_ attempt: inout Attempt) throws -> Step {
+        guard let repository = attempt.repository, let commit = attempt.commit else { return .finish }
+        let files = try GitRevisionFiles(repository: repository, revision: commit.id.hex)
+        let loaded = try RevisionLoader(declarationsPath: declarationsPath, cache: cache).load(files)
+        attempt.loaded = loaded
+        guard loaded.isValid else {
+            attempt.diagnostics = loaded.diagnostics
+            let count = loaded.diagnostics.count
+            attempt.fail("revision \(commit.id.short) has \(count) invalid \(count == 1 ? "declaration" : "declarations"); nothing was applied (first: \(loaded.diagnostics[0]))", as: .stalled)
+            return .finish
+        }
+        attempt.encoded = try EncodedState(loaded.state)
+        return .proceed
+    }
+
+    func planChanges(_ attempt: inout Attempt) throws -> Step {
+        guard let encoded = attempt.encoded else { return .finish }
+        let live = try store.liveState()
+        attempt.live = live
+        let store = self.store
+        attempt.plan = try Planner().plan(desired: encoded, baseline: PlanSide(live: live)) { kind, names in
+            try store.specJSON(kind, names: names)
+        }
+        return .proceed
+    }
+
+    func checkGuards(_ attempt: inout Attempt) throws -> Step {
+        guard let plan = attempt.plan, let loaded = attempt.loaded, let live = attempt.live else { return .finish }
+        let liveBots = live[.bot].values.filter { !$0.isDeleted }.count
+        if let refusal = policy.refusal(for: plan, desired: loaded.state, liveBots: liveBots) {
+            attempt.fail(refusal, as: .stalled, outcome: .refused)
+            return .finish
+        }
+        return .proceed
+    }
+
+    func applyChanges(_ attempt: inout Attempt) throws -> Step {
+        guard let plan = attempt.plan, let encoded = attempt.encoded, let repository = attempt.repository,
+              let commit = attempt.commit, let live = attempt.live else { return .finish }
+        let finishedAt = now()
+        let changes = try ChangeSetBuilder(repository: repository, commit: commit, at: finishedAt)
+            .changes(for: plan, encoded: encoded, baseline: PlanSide(live: live))
+        attempt.outcome = plan.hasChanges ? .applied : .noop
+        let run = ReconcileRun(revision: commit.id.hex, startedAt: attempt.startedAt, finishedAt: finishedAt,
+                               outcome: attempt.outcome, trigger: attempt.trigger,
+                               summary: Self.summaryJSON(plan), errors: [])
+        attempt.recordedRunID = try store.apply(changes, run: run)
+        return .finish
+    }
+
+    /// Always runs: records the attempt unless `applyChanges` already did.
+    func recordRun(_ attempt: inout Attempt) -> ReconcileOutcome {
+        var run = ReconcileRun(revision: attempt.commit?.id.hex, startedAt: attempt.startedAt, finishedAt: now(),
+                               outcome: attempt.outcome, trigger: attempt.trigger,
+                               summary: attempt.plan.map(Self.summaryJSON) ?? "{}",
+                               errors: attempt.diagnostics.isEmpty ? attempt.error.map { [$0] } ?? [] : attempt.diagnostics.map(\.description))
+        if let id = attempt.recordedRunID {
+            run.id = id
+        } else {
+            do {
+                run.id = try store.record(run)
+            } catch {
+                let message = Self.sentence(error)
+                attempt.error = attempt.error.map { "\($0); recording the run also failed: \(message)" } ?? message
+                attempt.failure = attempt.failure ?? .transient
+                if run.outcome == .noop { run.outcome = .failed }
+            }
+        }
+        return ReconcileOutcome(run: run, commit: attempt.commit, plan: attempt.plan, diagnostics: attempt.diagnostics,
+                                error: attempt.error, failure: attempt.failure)
+    }
+
+    static func summaryJSON(_ plan: ReconcilePlan) -> String {
+        var counts: [String: Int] = [:]
+        for action in ReconcilePlan.Action.allCases { counts[action.rawValue] = plan.count(action) }
+        counts["unchanged"] = plan.unchanged.values.reduce(0, +)
+        counts["documents"] = plan.documents.count
+        counts["keys"] = plan.keys.count
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? encoder.encode(counts)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+
+    /// One sentence for any error the steps throw.
+    static func sentence(_ error: any Error) -> String {
+        switch error {
+        case let git as GitError: return git.description
+        case let store as StoreError: return store.description
+        case let apply as ApplyError: return apply.description
+        default: return String(describing: error)
+        }
+    }
+}
+
+/// A failure while building the changes of a valid plan.
+public struct ApplyError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+}

@@ -1,0 +1,95 @@
+import Foundation
+
+/// A JSON value, for field-level differences that print and encode exactly.
+public enum JSONValue: Sendable, Hashable, Codable, CustomStringConvertible {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    /// Parses JSON text (as produced by `CanonicalSpec`).
+    public init(parsing text: String) throws {
+        self = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() { self = .null }
+        else if let flag = try? container.decode(Bool.self) { self = .bool(flag) }
+        else if let number = try? container.decode(Double.self) { self = .number(number) }
+        else if let text = try? container.decode(String.self) { self = .string(text) }
+        else if let array = try? container.decode([JSONValue].self) { self = .array(array) }
+        else { self = .object(try container.decode([String: JSONValue].self)) }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .null: try container.encodeNil()
+        case .bool(let flag): try container.encode(flag)
+        case .number(let number):
+            if number == number.rounded(), abs(number) < 1e15 { try container.encode(Int64(number)) } else { try container.encode(number) }
+        case .string(let text): try container.encode(text)
+        case .array(let array): try container.encode(array)
+        case .object(let object): try container.encode(object)
+        }
+    }
+
+    /// Compact, readable form: `100`, `"private"`, `[human, agent]`, `{tier: gold}`.
+    public var description: String {
+        switch self {
+        case .null: return "null"
+        case .bool(let flag): return String(flag)
+        case .number(let number):
+            return number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
+        case .string(let text):
+            let shown = text.count > 60 ? String(text.prefix(57)) + "…" : text
+            return "\"\(shown.replacingOccurrences(of: "\n", with: "\\n"))\""
+        case .array(let items): return "[" + items.map(\.description).joined(separator: ", ") + "]"
+        case .object(let object):
+            return "{" + object.keys.sorted().map { "\($0): \(object[$0]!.description)" }.joined(separator: ", ") + "}"
+        }
+    }
+}
+
+/// One changed field: `spec.rateLimits.perHour: 100 -> 200`.
+public struct FieldChange: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// Dotted path, such as `spec.rateLimits.perHour` or `metadata.labels.tier`.
+    public var path: String
+    /// The old value (absent when the field was added).
+    public var from: JSONValue?
+    /// The new value (absent when the field was removed).
+    public var to: JSONValue?
+
+    public var description: String {
+        "\(path): \(from?.description ?? "(none)") -> \(to?.description ?? "(none)")"
+    }
+
+    /// The differences between two JSON values, leaves first-to-last by path.
+    static func differences(_ old: JSONValue, _ new: JSONValue, path: String = "") -> [FieldChange] {
+        if old == new { return [] }
+        switch (old, new) {
+        case (.object(let a), .object(let b)):
+            var changes: [FieldChange] = []
+            for key in Set(a.keys).union(b.keys).sorted() {
+                let child = path.isEmpty ? specPath(key) : "\(path).\(key)"
+                switch (a[key], b[key]) {
+                case (let x?, let y?): changes += differences(x, y, path: child)
+                case (let x?, nil): changes.append(FieldChange(path: child, from: x, to: nil))
+                case (nil, let y?): changes.append(FieldChange(path: child, from: nil, to: y))
+                case (nil, nil): break
+                }
+            }
+            return changes
+        default:
+            return [FieldChange(path: path, from: old, to: new)]
+        }
+    }
+
+    /// Spec structs hold their metadata next to spec fields; paths read as in YAML.
+    private static func specPath(_ key: String) -> String {
+        key == "metadata" ? "metadata" : "spec.\(key)"
+    }
+}

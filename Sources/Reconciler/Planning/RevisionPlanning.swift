@@ -1,0 +1,46 @@
+import Foundation
+
+/// `nectar plan`: a revision compared with another revision or with a database.
+public enum RevisionPlanning {
+    /// Plans `revision` against `base` of the same repository: a pull request's
+    /// effect, with no database involved.
+    public static func plan(repository path: String, declarationsPath: String, revision: String, base: String,
+                            policy: ApplyPolicy = ApplyPolicy()) throws -> PlanReport {
+        let repository = try GitRepository(path: path)
+        let loader = RevisionLoader(declarationsPath: declarationsPath)
+        let target = try loader.load(try GitRevisionFiles(repository: repository, revision: revision))
+        let baseLoaded = try loader.load(try GitRevisionFiles(repository: repository, revision: base))
+        let baseInfo = PlanReport.Base(source: "revision", revision: baseLoaded.state.revision?.id.hex, name: base)
+        guard target.isValid else {
+            return PlanReport(revision: target.state.revision?.id.hex, base: baseInfo, errors: target.diagnostics, plan: nil, refusal: nil)
+        }
+        let encodedBase = try EncodedState(baseLoaded.state)
+        var baseJSON: [ObjectKind: [String: String]] = [:]
+        for object in encodedBase.objects { baseJSON[object.kind, default: [:]][object.name] = object.specJSON }
+        let encoded = try EncodedState(target.state)
+        let plan = try Planner().plan(desired: encoded, baseline: PlanSide(desired: encodedBase)) { kind, names in
+            baseJSON[kind]?.filter { names.contains($0.key) } ?? [:]
+        }
+        let refusal = policy.refusal(for: plan, desired: target.state, liveBots: baseLoaded.state.bots.count)
+        return PlanReport(revision: target.state.revision?.id.hex, base: baseInfo, errors: [], plan: plan, refusal: refusal)
+    }
+
+    /// Plans `revision` against the live state of a runtime database.
+    public static func plan(repository path: String, declarationsPath: String, revision: String, store: RuntimeStore,
+                            policy: ApplyPolicy = ApplyPolicy()) throws -> PlanReport {
+        let repository = try GitRepository(path: path)
+        let target = try RevisionLoader(declarationsPath: declarationsPath)
+            .load(try GitRevisionFiles(repository: repository, revision: revision))
+        let live = try store.liveState()
+        let baseInfo = PlanReport.Base(source: "database", revision: live.appliedRevision, name: store.path)
+        guard target.isValid else {
+            return PlanReport(revision: target.state.revision?.id.hex, base: baseInfo, errors: target.diagnostics, plan: nil, refusal: nil)
+        }
+        let plan = try Planner().plan(desired: try EncodedState(target.state), baseline: PlanSide(live: live)) { kind, names in
+            try store.specJSON(kind, names: names)
+        }
+        let liveBots = live[.bot].values.filter { !$0.isDeleted }.count
+        let refusal = policy.refusal(for: plan, desired: target.state, liveBots: liveBots)
+        return PlanReport(revision: target.state.revision?.id.hex, base: baseInfo, errors: [], plan: plan, refusal: refusal)
+    }
+}

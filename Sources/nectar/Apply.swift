@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import Reconciler
+
+/// `nectar apply`: reconcile one revision into a database and exit.
+struct Apply: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Reconcile a revision into the runtime database once (exit 0 applied, 1 error).",
+        discussion: """
+        Loads and validates every declaration at --ref, plans against the database and applies \
+        the whole plan in one SQLite transaction, recording the run and an audit entry per change. \
+        An invalid revision applies nothing and is recorded as a failed run.
+        """
+    )
+
+    @OptionGroup var source: RevisionOptions
+
+    @Option(name: .long, help: "The runtime database.")
+    var db: String = "nectar.sqlite"
+
+    @Option(name: .long, help: "Output format: text or json.")
+    var format: OutputFormat = .text
+
+    @OptionGroup var guards: ApplyPolicyOptions
+
+    func run() throws {
+        let store: RuntimeStore
+        do {
+            store = try RuntimeStore.open(path: db)
+        } catch {
+            throw CommandFailure.exit(error)
+        }
+        let outcome = RevisionReconciler(repositoryPath: source.repo, declarationsPath: source.path, store: store,
+                                         policy: guards.policy).reconcile(revision: source.ref, trigger: "cli")
+        let revision = outcome.commit.map(\.id.short) ?? source.ref
+        switch format {
+        case .json:
+            try Terminal.json(ApplyReport(outcome))
+        case .text:
+            for diagnostic in outcome.diagnostics { Terminal.standardError(diagnostic.description) }
+            switch outcome.run.outcome {
+            case .applied:
+                if let plan = outcome.plan {
+                    Terminal.standardOutput(PlanReport(revision: outcome.commit?.id.hex,
+                                                       base: .init(source: "database", revision: plan.baseRevision, name: db),
+                                                       errors: [], plan: plan, refusal: nil).text(colour: isatty(STDOUT_FILENO) == 1))
+                }
+                Terminal.standardOutput("applied \(revision) (run \(outcome.run.id ?? 0))")
+            case .noop:
+                Terminal.standardOutput("no changes: \(revision) is already applied (run \(outcome.run.id ?? 0))")
+            case .failed, .refused:
+                break
+            }
+        }
+        if let error = outcome.error {
+            Terminal.standardError("error: \(error)")
+            throw ExitCode.failure
+        }
+    }
+}
+
+/// The documented result of `nectar apply --format json`.
+struct ApplyReport: Encodable {
+    var outcome: String
+    var revision: String?
+    var run: Int64?
+    var error: String?
+    var errors: [Diagnostic]
+    var changes: [ReconcilePlan.ObjectChange]
+    var documents: [ReconcilePlan.DocumentChange]
+
+    init(_ outcome: ReconcileOutcome) {
+        self.outcome = outcome.run.outcome.rawValue
+        self.revision = outcome.commit?.id.hex
+        self.run = outcome.run.id
+        self.error = outcome.error
+        self.errors = outcome.diagnostics
+        self.changes = outcome.plan?.changes ?? []
+        self.documents = outcome.plan?.documents ?? []
+    }
+}
