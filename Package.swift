@@ -52,7 +52,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "nectar-bench",
-            dependencies: ["Reconciler", "BotRuntime", "CYAML", "CGit2"],
+            dependencies: [
+                "Reconciler", "BotRuntime", "CYAML", "CGit2",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

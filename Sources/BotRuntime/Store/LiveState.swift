@@ -23,6 +23,21 @@ public struct LiveObject: Sendable, Hashable, Codable {
 
     /// Whether the object was removed from git.
     public var isDeleted: Bool { deletedAt != nil }
+
+    public init(kind: ObjectKind, name: String, specHash: String, sourcePath: String, blobID: String, revision: String,
+                createdAt: Date, updatedAt: Date, deletedAt: Date? = nil, pausedAt: Date? = nil, pausedBy: String? = nil) {
+        self.kind = kind
+        self.name = name
+        self.specHash = specHash
+        self.sourcePath = sourcePath
+        self.blobID = blobID
+        self.revision = revision
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.deletedAt = deletedAt
+        self.pausedAt = pausedAt
+        self.pausedBy = pausedBy
+    }
 }
 
 /// What the runtime serves: the reconciler's "actual" side.

@@ -5,9 +5,9 @@ import GRDB
 extension RuntimeStore {
     /// Applies a change set and records its run and audit entries, all in one
     /// transaction: after a crash the database holds the old revision or the
-    /// new one, never a mix. Returns the run's id.
+    /// new one, never a mix. Returns the run's id and the state version after it.
     @discardableResult
-    public func apply(_ changes: ChangeSet, run: ReconcileRun) throws(StoreError) -> Int64 {
+    public func apply(_ changes: ChangeSet, run: ReconcileRun) throws(StoreError) -> AppliedRun {
         try write { db in
             let runID = try insert(run, db)
             let now = run.finishedAt.timeIntervalSince1970
@@ -55,7 +55,8 @@ extension RuntimeStore {
             try db.execute(sql: """
                 UPDATE store_meta SET applied_revision = ?, applied_state_version = state_version WHERE id = 1
                 """, arguments: [changes.revision])
-            return runID
+            let version = try Int64.fetchOne(db, sql: "SELECT state_version FROM store_meta WHERE id = 1") ?? 0
+            return AppliedRun(runID: runID, stateVersion: version)
         }
     }
 
@@ -83,4 +84,10 @@ extension RuntimeStore {
             """).execute(arguments: [entry.at.timeIntervalSince1970, entry.actor, runID ?? entry.runID, entry.action,
                                      entry.objectKind, entry.objectName, entry.changes])
     }
+}
+
+/// What `RuntimeStore.apply` reports: the run's id and the state version it left.
+public struct AppliedRun: Sendable, Hashable {
+    public var runID: Int64
+    public var stateVersion: Int64
 }

@@ -37,12 +37,12 @@ extension RuntimeStore {
 
     /// The applied revision and whether nothing changed declared state since:
     /// the cheap check that lets a repeated apply be a no-op.
-    public func appliedMarker() throws(StoreError) -> (revision: String?, untouched: Bool) {
+    public func appliedMarker() throws(StoreError) -> (revision: String?, untouched: Bool, stateVersion: Int64) {
         try read { db in
             let row = try Row.fetchOne(db, sql: "SELECT state_version, applied_state_version, applied_revision FROM store_meta WHERE id = 1")
             let version: Int64? = row?[0]
             let applied: Int64? = row?[1]
-            return (row?[2], version != nil && version == applied)
+            return (row?[2], version != nil && version == applied, version ?? 0)
         }
     }
 

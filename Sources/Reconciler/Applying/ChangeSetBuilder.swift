@@ -10,11 +10,13 @@ struct ChangeSetBuilder {
 
     func changes(for plan: ReconcilePlan, encoded: EncodedState, baseline: PlanSide) throws -> ChangeSet {
         var changes = ChangeSet(revision: commit.id.hex)
+        var changed: [ObjectKind: Set<String>] = [:]
+        for change in plan.changes { changed[change.kind, default: []].insert(change.name) }
         var index: [ObjectKind: [String: EncodedState.Object]] = [:]
-        for object in encoded.objects { index[object.kind, default: [:]][object.name] = object }
+        for object in encoded.objects where changed[object.kind]?.contains(object.name) == true {
+            index[object.kind, default: [:]][object.name] = object
+        }
         let actor = "git:\(commit.id.short)"
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         for change in plan.changes {
             let object = index[change.kind]?[change.name]
             let write = object.map {
@@ -36,7 +38,7 @@ struct ChangeSetBuilder {
             }
             changes.audit.append(AuditEntry(at: at, actor: actor, action: change.action.rawValue,
                                             objectKind: change.kind.rawValue, objectName: change.name,
-                                            changes: String(decoding: try encoder.encode(details), as: UTF8.self)))
+                                            changes: String(decoding: JSONValue.object(details).canonicalJSON, as: UTF8.self)))
         }
         // Not a change the plan lists, but kept current: same spec and file, new blob
         // (the file was reformatted or another document in it changed).

@@ -22,17 +22,21 @@ public struct RevisionReconciler: Sendable {
     public var declarationsPath: String
     public var store: RuntimeStore
     public var cache: DeclarationCache
+    /// The live state as of the last reconcile, while nothing else wrote.
+    public var liveCache: LiveStateCache
     public var policy: ApplyPolicy
     /// The clock, injectable for tests.
     public var now: @Sendable () -> Date
 
     public init(repositoryPath: String, declarationsPath: String = "bots", store: RuntimeStore,
-                cache: DeclarationCache = DeclarationCache(), policy: ApplyPolicy = ApplyPolicy(),
+                cache: DeclarationCache = DeclarationCache(), liveCache: LiveStateCache = LiveStateCache(),
+                policy: ApplyPolicy = ApplyPolicy(),
                 now: @escaping @Sendable () -> Date = { Date() }) {
         self.repositoryPath = repositoryPath
         self.declarationsPath = declarationsPath
         self.store = store
         self.cache = cache
+        self.liveCache = liveCache
         self.policy = policy
         self.now = now
     }
@@ -73,6 +77,7 @@ public struct RevisionReconciler: Sendable {
         var failure: ReconcileOutcome.FailureClass?
         var diagnostics: [Diagnostic] = []
         var recordedRunID: Int64?
+        var stateVersion: Int64 = 0
 
         init(revision: String, trigger: String, startedAt: Date) {
             self.revision = revision
@@ -96,6 +101,7 @@ public struct RevisionReconciler: Sendable {
 
     func skipIfApplied(_ attempt: inout Attempt) throws -> Step {
         let marker = try store.appliedMarker()
+        attempt.stateVersion = marker.stateVersion
         guard marker.untouched, marker.revision == attempt.commit?.id.hex else { return .proceed }
         attempt.outcome = .noop
         attempt.plan = ReconcilePlan(revision: marker.revision, baseRevision: marker.revision)
@@ -113,13 +119,19 @@ public struct RevisionReconciler: Sendable {
             attempt.fail("revision \(commit.id.short) has \(count) invalid \(count == 1 ? "declaration" : "declarations"); nothing was applied (first: \(loaded.diagnostics[0]))", as: .stalled)
             return .finish
         }
-        attempt.encoded = try EncodedState(loaded.state)
+        attempt.encoded = EncodedState(loaded.state)
         return .proceed
     }
 
     func planChanges(_ attempt: inout Attempt) throws -> Step {
         guard let encoded = attempt.encoded else { return .finish }
-        let live = try store.liveState()
+        let live: LiveState
+        if let cached = liveCache.state(at: attempt.stateVersion) {
+            live = cached
+        } else {
+            live = try store.liveState()
+            liveCache.store(live)
+        }
         attempt.live = live
         let store = self.store
         attempt.plan = try Planner().plan(desired: encoded, baseline: PlanSide(live: live)) { kind, names in
@@ -148,7 +160,9 @@ public struct RevisionReconciler: Sendable {
         let run = ReconcileRun(revision: commit.id.hex, startedAt: attempt.startedAt, finishedAt: finishedAt,
                                outcome: attempt.outcome, trigger: attempt.trigger,
                                summary: Self.summaryJSON(plan), errors: [])
-        attempt.recordedRunID = try store.apply(changes, run: run)
+        let applied = try store.apply(changes, run: run)
+        attempt.recordedRunID = applied.runID
+        liveCache.store(live.applying(changes, at: finishedAt, stateVersion: applied.stateVersion))
         return .finish
     }
 

@@ -17,31 +17,25 @@ struct CrossReferenceValidator {
         checkPolicies()
     }
 
-    /// Keeps the first declaration of each name (in path order) and reports the others.
+    /// Keeps the first declaration of each name (in file order) and reports the others.
     private mutating func unique<Spec>(_ items: [Declared<Spec>], kind: String) -> [Declared<Spec>] {
         // Items arrive in file order and, within a file, in document order.
-        var first: [String: Declared<Spec>] = [:]
+        var first: [String: Int] = [:]
         first.reserveCapacity(items.count)
-        for item in items {
-            let name = Self.name(item.spec)
+        var duplicates: [Int] = []
+        for (index, item) in items.enumerated() {
+            let name = item.spec.name
             if let original = first[name] {
                 diagnostics.append(Diagnostic(path: item.origin.path, at: item.origin.position,
-                    "\(kind) \"\(name)\" is declared twice: here and at \(original.origin.location)"))
+                    "\(kind) \"\(name)\" is declared twice: here and at \(items[original].origin.location)"))
+                duplicates.append(index)
             } else {
-                first[name] = item
+                first[name] = index
             }
         }
-        return first.values.sorted { Self.name($0.spec) < Self.name($1.spec) }
-    }
-
-    private static func name<Spec>(_ spec: Spec) -> String {
-        switch spec {
-        case let bot as BotSpec: return bot.name
-        case let jar as HoneyJarSpec: return jar.name
-        case let policy as KeyRotationPolicySpec: return policy.name
-        case let person as OperatorSpec: return person.name
-        default: return ""
-        }
+        guard !duplicates.isEmpty else { return items }
+        let dropped = Set(duplicates)
+        return items.enumerated().filter { !dropped.contains($0.offset) }.map(\.element)
     }
 
     private mutating func checkHoneyJarReferences() {
@@ -58,8 +52,13 @@ struct CrossReferenceValidator {
 
     private mutating func checkPolicies() {
         let policies = state.policies.map(\.spec)
+        guard !policies.isEmpty || state.bots.contains(where: { $0.spec.apiKeys.rotateEvery != nil }) else { return }
+        // Most bots share a few label sets: select once per distinct set.
+        var selections: [[String: String]: PolicySelection] = [:]
         for bot in state.bots {
-            let selection = PolicySelection.select(for: bot.spec, among: policies)
+            let labels = bot.spec.metadata.labels
+            let selection = selections[labels] ?? PolicySelection.select(for: bot.spec, among: policies)
+            selections[labels] = selection
             if case .tie(let first, let second) = selection {
                 let a = state.policies.first { $0.spec.name == first }!
                 let b = state.policies.first { $0.spec.name == second }!
@@ -67,15 +66,18 @@ struct CrossReferenceValidator {
                     "bot \"\(bot.spec.name)\" is selected equally by key rotation policies \"\(first)\" (\(a.origin.location)) and \"\(second)\" (\(b.origin.location)); make one selector more specific"))
                 continue
             }
-            checkRotation(bot, policies)
+            var selected: KeyRotationPolicySpec?
+            if case .policy(let name) = selection { selected = policies.first { $0.name == name } }
+            checkRotation(bot, selected)
         }
     }
 
     /// The combined grace period must be shorter than the combined interval,
     /// and the interval no longer than the policy's maxKeyAge.
-    private mutating func checkRotation(_ bot: Declared<BotSpec>, _ policies: [KeyRotationPolicySpec]) {
+    private mutating func checkRotation(_ bot: Declared<BotSpec>, _ policy: KeyRotationPolicySpec?) {
         let keys = bot.spec.apiKeys
-        let effective = EffectiveRotation.resolve(for: bot.spec, among: policies)
+        guard policy != nil || keys.rotateEvery != nil else { return }
+        let effective = EffectiveRotation.resolve(for: bot.spec, policy: policy)
         guard let every = effective.rotateEvery else {
             return
         }

@@ -11,13 +11,13 @@ public struct KnowledgeDocument: Sendable, Hashable, Codable {
 public struct DesiredState: Sendable, Hashable {
     /// The commit that was loaded (nil for a work tree).
     public var revision: CommitInfo?
-    /// Bots, sorted by name.
+    /// Bots, in file order (by path, then position in the file).
     public var bots: [Declared<BotSpec>] = []
-    /// Honey jars, sorted by name.
+    /// Honey jars, in file order.
     public var honeyJars: [Declared<HoneyJarSpec>] = []
-    /// Key rotation policies, sorted by name.
+    /// Key rotation policies, in file order.
     public var policies: [Declared<KeyRotationPolicySpec>] = []
-    /// Operators, sorted by name.
+    /// Operators, in file order.
     public var operators: [Declared<OperatorSpec>] = []
     /// The documents each honey jar selects, keyed by jar name, sorted by path.
     public var knowledge: [String: [KnowledgeDocument]] = [:]

@@ -16,6 +16,11 @@ public struct EffectiveRotation: Sendable, Hashable {
         if case .policy(let name) = PolicySelection.select(for: bot, among: policies) {
             policy = policies.first { $0.name == name }
         }
+        return resolve(for: bot, policy: policy)
+    }
+
+    /// Combines a bot's own fields with an already selected policy.
+    public static func resolve(for bot: BotSpec, policy: KeyRotationPolicySpec?) -> EffectiveRotation {
         let keys = bot.apiKeys
         let usesPolicy = policy != nil && (keys.rotateEvery == nil || keys.gracePeriod == nil || policy?.maxKeyAge != nil)
         return EffectiveRotation(

@@ -93,3 +93,28 @@ public struct FieldChange: Sendable, Hashable, Codable, CustomStringConvertible 
         key == "metadata" ? "metadata" : "spec.\(key)"
     }
 }
+
+extension JSONValue: CanonicalJSONEncodable {
+    public func writeCanonical(to writer: inout CanonicalJSONWriter) {
+        switch self {
+        case .null: writer.raw("null")
+        case .bool(let flag): writer.bool(flag)
+        case .number(let number): writer.double(number)
+        case .string(let text): writer.string(text)
+        case .array(let items):
+            writer.raw("[")
+            for (index, item) in items.enumerated() {
+                if index > 0 { writer.raw(",") }
+                item.writeCanonical(to: &writer)
+            }
+            writer.raw("]")
+        case .object(let members):
+            writer.beginObject()
+            for (name, value) in members.sorted(by: { $0.key < $1.key }) {
+                writer.key(name)
+                value.writeCanonical(to: &writer)
+            }
+            writer.endObject()
+        }
+    }
+}

@@ -1,82 +1,84 @@
-/// One object on either side of a plan, reduced to what comparison needs.
-public struct PlannedObject: Sendable, Hashable {
-    public var specHash: String
-    public var sourcePath: String
-    public var blobID: String
-    public var isDeleted: Bool
-}
+import Foundation
 
 /// One side of a comparison: a revision's declarations or the live state.
 public struct PlanSide: Sendable {
-    /// Objects by kind and name.
-    public var objects: [ObjectKind: [String: PlannedObject]] = [:]
+    /// Objects by kind and name (live objects, or declarations shaped as such).
+    public var objects: [ObjectKind: [String: LiveObject]] = [:]
     /// Knowledge documents: jar -> path -> blob id.
     public var documents: [String: [String: String]] = [:]
     /// The revision this side stands for.
     public var revision: String?
 
-    /// The live state as a plan side.
+    /// The live state as a plan side (shares its storage).
     public init(live: LiveState) {
-        for (kind, byName) in live.objects {
-            objects[kind] = byName.mapValues {
-                PlannedObject(specHash: $0.specHash, sourcePath: $0.sourcePath, blobID: $0.blobID, isDeleted: $0.isDeleted)
-            }
-        }
+        objects = live.objects
         documents = live.documents
         revision = live.appliedRevision
     }
 
     /// A revision's declarations as a plan side.
     public init(desired: EncodedState) {
+        let revision = desired.state.revision?.id.hex ?? ""
+        let epoch = Date(timeIntervalSince1970: 0)
         for object in desired.objects {
-            objects[object.kind, default: [:]][object.name] = PlannedObject(
-                specHash: object.specHash, sourcePath: object.sourcePath, blobID: object.blobID, isDeleted: false)
+            objects[object.kind, default: [:]][object.name] = LiveObject(
+                kind: object.kind, name: object.name, specHash: object.specHash, sourcePath: object.sourcePath,
+                blobID: object.blobID, revision: revision, createdAt: epoch, updatedAt: epoch)
         }
         for (jar, documents) in desired.state.knowledge {
             self.documents[jar] = Dictionary(uniqueKeysWithValues: documents.map { ($0.path, $0.blobID.hex) })
         }
-        revision = desired.state.revision?.id.hex
+        self.revision = desired.state.revision?.id.hex
     }
 }
 
 /// A desired state with every object's canonical JSON and hash computed.
 public struct EncodedState: Sendable {
     /// One encoded declaration.
-    public struct Object: Sendable, Hashable {
-        public var kind: ObjectKind
-        public var name: String
-        public var specJSON: String
-        public var specHash: String
-        public var sourcePath: String
-        public var blobID: String
-    }
+    public typealias Object = EncodedObject
 
     /// The decoded state.
     public var state: DesiredState
     /// Every declaration, encoded, in apply order.
     public var objects: [Object]
 
-    /// Encodes every declaration of a state.
-    public init(_ state: DesiredState) throws {
+    /// Collects the encoded form every declaration of a state already carries.
+    public init(_ state: DesiredState) {
         self.state = state
-        var objects: [Object] = []
+        var objects: [EncodedObject] = []
         objects.reserveCapacity(state.bots.count + state.honeyJars.count + state.policies.count + state.operators.count)
-        func add<Spec: Encodable>(_ kind: ObjectKind, _ items: [Declared<Spec>], _ name: (Spec) -> String) throws {
-            for item in items {
-                let (json, hash) = try CanonicalSpec.encode(item.spec)
-                objects.append(Object(kind: kind, name: name(item.spec), specJSON: json, specHash: hash,
-                                      sourcePath: item.origin.path, blobID: item.origin.blobID.hex))
-            }
-        }
-        try add(.honeyJar, state.honeyJars, \.name)
-        try add(.keyRotationPolicy, state.policies, \.name)
-        try add(.operator, state.operators, \.name)
-        try add(.bot, state.bots, \.name)
+        objects += state.honeyJars.lazy.map(\.encoded)
+        objects += state.policies.lazy.map(\.encoded)
+        objects += state.operators.lazy.map(\.encoded)
+        objects += state.bots.lazy.map(\.encoded)
         self.objects = objects
     }
 
     /// The encoded object of a kind and name.
     public func object(_ kind: ObjectKind, _ name: String) -> Object? {
         objects.first { $0.kind == kind && $0.name == name }
+    }
+}
+
+/// One declaration reduced to what planning and applying need: a reference,
+/// created once when its file is decoded, so that passes over 10,000 of them
+/// cost one reference count each.
+public final class EncodedObject: Sendable {
+    public let kind: ObjectKind
+    public let name: String
+    /// Canonical JSON of the spec.
+    public let specJSON: String
+    /// SHA-256 of `specJSON`.
+    public let specHash: String
+    public let sourcePath: String
+    public let blobID: String
+
+    init(kind: ObjectKind, name: String, canonical: CanonicalForm, sourcePath: String, blobID: String) {
+        self.kind = kind
+        self.name = name
+        self.specJSON = canonical.json
+        self.specHash = canonical.hash
+        self.sourcePath = sourcePath
+        self.blobID = blobID
     }
 }

@@ -10,55 +10,53 @@ public struct Planner {
     public init() {}
 
     public func plan(desired: EncodedState, baseline: PlanSide, baselineSpecs: BaselineSpecs) throws -> ReconcilePlan {
-        let target = PlanSide(desired: desired)
-        var plan = ReconcilePlan(revision: target.revision, baseRevision: baseline.revision)
+        var plan = ReconcilePlan(revision: desired.state.revision?.id.hex, baseRevision: baseline.revision)
         var needDiff: [ObjectKind: [String]] = [:]
-        var desiredJSON: [ObjectKind: [String: String]] = [:]
+        var changedJSON: [ObjectKind: [String: String]] = [:]
+        var declared: [ObjectKind: Set<String>] = [:]
         for object in desired.objects {
-            desiredJSON[object.kind, default: [:]][object.name] = object.specJSON
-        }
-        for kind in ObjectKind.allCases.sorted() {
-            let wanted = target.objects[kind] ?? [:]
-            let live = baseline.objects[kind] ?? [:]
-            var unchanged = 0
-            for name in wanted.keys.sorted() {
-                let object = wanted[name]!
-                guard let current = live[name] else {
-                    plan.changes.append(.init(kind: kind, name: name, action: .create, source: object.sourcePath, fields: []))
-                    continue
-                }
-                if current.isDeleted {
-                    plan.changes.append(.init(kind: kind, name: name, action: .restore, source: object.sourcePath, fields: []))
-                    if current.specHash != object.specHash { needDiff[kind, default: []].append(name) }
-                } else if current.specHash != object.specHash {
-                    plan.changes.append(.init(kind: kind, name: name, action: .update, source: object.sourcePath, fields: []))
-                    needDiff[kind, default: []].append(name)
-                } else if current.sourcePath != object.sourcePath || current.blobID != object.blobID {
-                    let moved = current.sourcePath != object.sourcePath
-                    if moved {
-                        plan.changes.append(.init(kind: kind, name: name, action: .move, source: object.sourcePath,
-                                                  fields: [FieldChange(path: "source", from: .string(current.sourcePath), to: .string(object.sourcePath))]))
-                    } else {
-                        unchanged += 1  // same file, reformatted or another document changed
-                    }
-                } else {
-                    unchanged += 1
-                }
+            declared[object.kind, default: []].insert(object.name)
+            guard let current = baseline.objects[object.kind]?[object.name] else {
+                plan.changes.append(.init(kind: object.kind, name: object.name, action: .create, source: object.sourcePath, fields: []))
+                continue
             }
-            for name in live.keys.sorted() where wanted[name] == nil && !live[name]!.isDeleted {
-                plan.changes.append(.init(kind: kind, name: name, action: .delete, source: live[name]!.sourcePath, fields: []))
+            if current.isDeleted || current.specHash != object.specHash {
+                plan.changes.append(.init(kind: object.kind, name: object.name, action: current.isDeleted ? .restore : .update,
+                                          source: object.sourcePath, fields: []))
+                if current.specHash != object.specHash {
+                    needDiff[object.kind, default: []].append(object.name)
+                    changedJSON[object.kind, default: [:]][object.name] = object.specJSON
+                }
+            } else if current.sourcePath != object.sourcePath {
+                plan.changes.append(.init(kind: object.kind, name: object.name, action: .move, source: object.sourcePath,
+                                          fields: [FieldChange(path: "source", from: .string(current.sourcePath), to: .string(object.sourcePath))]))
+            } else {
+                plan.unchanged[object.kind, default: 0] += 1  // same spec; maybe reformatted
             }
-            plan.unchanged[kind] = unchanged
         }
+        for (kind, live) in baseline.objects {
+            let names = declared[kind] ?? []
+            for (name, object) in live where !object.isDeleted && !names.contains(name) {
+                plan.changes.append(.init(kind: kind, name: name, action: .delete, source: object.sourcePath, fields: []))
+            }
+        }
+        for kind in ObjectKind.allCases where plan.unchanged[kind] == nil { plan.unchanged[kind] = 0 }
+        plan.changes.sort { ($0.kind, $0.name) < ($1.kind, $1.name) }
         for (kind, names) in needDiff {
             let old = try baselineSpecs(kind, names)
             for index in plan.changes.indices where plan.changes[index].kind == kind {
                 let name = plan.changes[index].name
-                guard let oldJSON = old[name], let newJSON = desiredJSON[kind]?[name] else { continue }
+                guard let oldJSON = old[name], let newJSON = changedJSON[kind]?[name] else { continue }
                 plan.changes[index].fields = FieldChange.differences(try JSONValue(parsing: oldJSON), try JSONValue(parsing: newJSON))
             }
         }
-        plan.documents = documentChanges(target: target.documents, baseline: baseline.documents,
+        var targetDocuments: [String: [String: String]] = [:]
+        for (jar, documents) in desired.state.knowledge {
+            var byPath: [String: String] = [:]
+            for document in documents { byPath[document.path] = document.blobID.hex }
+            targetDocuments[jar] = byPath
+        }
+        plan.documents = documentChanges(target: targetDocuments, baseline: baseline.documents,
                                          deletedJars: Set(plan.changes.filter { $0.kind == .honeyJar && $0.action == .delete }.map(\.name)))
         return plan
     }

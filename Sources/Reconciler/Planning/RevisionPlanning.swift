@@ -14,10 +14,10 @@ public enum RevisionPlanning {
         guard target.isValid else {
             return PlanReport(revision: target.state.revision?.id.hex, base: baseInfo, errors: target.diagnostics, plan: nil, refusal: nil)
         }
-        let encodedBase = try EncodedState(baseLoaded.state)
+        let encodedBase = EncodedState(baseLoaded.state)
         var baseJSON: [ObjectKind: [String: String]] = [:]
         for object in encodedBase.objects { baseJSON[object.kind, default: [:]][object.name] = object.specJSON }
-        let encoded = try EncodedState(target.state)
+        let encoded = EncodedState(target.state)
         let plan = try Planner().plan(desired: encoded, baseline: PlanSide(desired: encodedBase)) { kind, names in
             baseJSON[kind]?.filter { names.contains($0.key) } ?? [:]
         }
@@ -36,7 +36,7 @@ public enum RevisionPlanning {
         guard target.isValid else {
             return PlanReport(revision: target.state.revision?.id.hex, base: baseInfo, errors: target.diagnostics, plan: nil, refusal: nil)
         }
-        let plan = try Planner().plan(desired: try EncodedState(target.state), baseline: PlanSide(live: live)) { kind, names in
+        let plan = try Planner().plan(desired: EncodedState(target.state), baseline: PlanSide(live: live)) { kind, names in
             try store.specJSON(kind, names: names)
         }
         let liveBots = live[.bot].values.filter { !$0.isDeleted }.count
