@@ -68,6 +68,17 @@ struct ValidationReport: Encodable {
     var counts: Counts
     var errors: [Diagnostic]
 
+    enum CodingKeys: String, CodingKey { case valid, revision, path, counts, errors }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(valid, forKey: .valid)
+        try container.encode(revision, forKey: .revision)  // null for --worktree
+        try container.encode(path, forKey: .path)
+        try container.encode(counts, forKey: .counts)
+        try container.encode(errors, forKey: .errors)
+    }
+
     init(_ loaded: LoadedRevision, path: String) {
         let state = loaded.state
         var errors = loaded.diagnostics

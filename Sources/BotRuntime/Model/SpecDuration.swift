@@ -50,12 +50,14 @@ public struct SpecDuration: Sendable, Hashable, Codable, Comparable, CustomStrin
         self.seconds = total
     }
 
-    /// The canonical text form: `0s`, `90s` -> `1m30s`, `86400s` -> `1d`.
+    /// The canonical text form: `0s`, `90s` -> `1m30s`, `86400s` -> `1d`,
+    /// `30d` stays `30d`; weeks only when the duration is whole weeks (`2w`).
     public var description: String {
         if seconds == 0 { return "0s" }
+        if seconds % 604_800 == 0 { return "\(seconds / 604_800)w" }
         var rest = seconds
         var text = ""
-        for (unit, length) in Self.units where rest >= length {
+        for (unit, length) in Self.units.dropFirst() where rest >= length {
             text += "\(rest / length)\(unit)"
             rest %= length
         }

@@ -147,3 +147,11 @@ public struct KnowledgeHit: Sendable, Hashable, Codable {
     /// BM25 relevance (higher is better).
     public var score: Double
 }
+
+extension RuntimeStore {
+    /// Runs raw SQL, for tests that simulate edits made outside nectar
+    /// (drift). Not for production code paths.
+    public func debugExecute(_ sql: String) throws(StoreError) {
+        try write { db in try db.execute(sql: sql) }
+    }
+}

@@ -28,7 +28,8 @@ struct DeclarationDecoder {
         }
         var result = DecodedFile(declarations: [], diagnostics: [])
         for document in documents {
-            guard let root = document.root else { continue }  // empty document
+            // An empty document (a trailing `---`, a file of comments) declares nothing.
+            guard let root = document.root, !Self.isEmpty(document, root) else { continue }
             let reader = DocumentReader(document: document, path: path)
             let decoded = decodeDocument(root, reader: reader, blobID: blobID)
             result.diagnostics += reader.diagnostics
@@ -37,6 +38,11 @@ struct DeclarationDecoder {
             }
         }
         return result
+    }
+
+    private static func isEmpty(_ document: YAMLDocument, _ root: Int32) -> Bool {
+        let node = document[root]
+        return node.kind == .scalar && node.isPlain && node.text.isEmpty
     }
 
     private func decodeDocument(_ root: Int32, reader: DocumentReader, blobID: ObjectID) -> AnyDeclaration? {

@@ -19,9 +19,9 @@ final class DocumentReader {
         let path: String
         /// Accepted keys with their key and value nodes, in document order.
         var entries: [(name: String, key: Int32, value: Int32)]
-        /// Every key seen, accepted or not, so that a rejected key is not
-        /// also reported as missing.
-        var seen: [String]
+        /// Every key seen, accepted or not, with its node, so that a rejected
+        /// key is not also reported as missing and a repeat names the first.
+        var seen: [(name: String, key: Int32)]
 
         subscript(_ name: String) -> Int32? {
             for entry in entries where entry.name == name { return entry.value }
@@ -80,12 +80,11 @@ final class DocumentReader {
                 report(key, "keys in \(fieldPath) must be plain strings, found \(describe(key))")
                 continue
             }
-            if fields.seen.contains(name) {
-                let first = fields.key(name) ?? key
+            if let first = fields.seen.first(where: { $0.name == name })?.key {
                 report(key, "duplicate key \"\(name)\" in \(fieldPath) (first at line \(position(first).line))")
                 continue
             }
-            fields.seen.append(name)
+            fields.seen.append((name, key))
             if let allowed, !allowed.contains(name) {
                 var message = "unknown field \"\(name)\" in \(fieldPath)"
                 if let hint = NameHint.closest(to: name, among: allowed) {
@@ -104,7 +103,7 @@ final class DocumentReader {
     /// Reports a missing required field at the mapping that lacks it.
     func require(_ fields: Fields, _ name: String) -> Int32? {
         if let node = fields[name] { return node }
-        if !fields.seen.contains(name) {
+        if !fields.seen.contains(where: { $0.name == name }) {
             report(fields.node, "\(fields.path) is missing the required field \"\(name)\"")
         }
         return nil

@@ -128,7 +128,8 @@ struct YAMLTreeBuilder {
         guard let tag else { return }
         let name = String(cString: tag)
         if !YAMLParser.coreTags.contains(name) {
-            throw YAMLError(position: position, message: "the tag \(name) asks for a custom type; declarations allow only the YAML core tags")
+            let shown = name.hasPrefix("tag:yaml.org,2002:") ? "!!" + name.dropFirst("tag:yaml.org,2002:".count) : name
+            throw YAMLError(position: position, message: "the tag \(shown) asks for a custom type; declarations allow only the YAML core tags")
         }
     }
 
