@@ -49,7 +49,9 @@ struct ApplyBenchmark {
         if ProcessInfo.processInfo.environment["NECTAR_BENCH_PROFILE"] == "cold" {
             for index in 0..<5 {
                 let store = try RuntimeStore.open(path: root + "/profile-\(index).sqlite")
-                try Self.expect(RevisionReconciler(repositoryPath: repoPath, store: store).reconcile(revision: revisionA.id.hex), .applied)
+                let outcome = RevisionReconciler(repositoryPath: repoPath, store: store).reconcile(revision: revisionA.id.hex)
+                try Self.expect(outcome, .applied)
+                print(outcome.stepSeconds.map { String(format: "%@ %.1f ms", $0.step, $0.seconds * 1000) }.joined(separator: ", "))
             }
             return
         }

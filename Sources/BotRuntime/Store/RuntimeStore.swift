@@ -26,6 +26,12 @@ public struct RuntimeStore: Sendable {
                 // crash; only an OS crash may lose the last commits, and never
                 // leaves a half-applied transaction.
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                // A 10,000-bot apply touches tens of megabytes in one
+                // transaction; with SQLite's default 2 MB page cache the
+                // dirty pages spill to the WAL over and over (hundreds of
+                // thousands of writes). 64 MB keeps a large apply in memory
+                // until its commit; the cache only grows as it is used.
+                try db.execute(sql: "PRAGMA cache_size = -65536")
                 try db.execute(sql: "PRAGMA foreign_keys = ON")
             }
             let pool = try DatabasePool(path: path, configuration: configuration)

@@ -10,9 +10,12 @@ enum StoreMigrations {
                 let extra = kind == .bot ? """
                     , paused_at REAL, paused_by TEXT, paused_reason TEXT
                     """ : ""
+                // Rowid tables: rows hold whole specs (a kilobyte or more),
+                // which WITHOUT ROWID tables store poorly.
                 try db.execute(sql: """
                     CREATE TABLE \(kind.table) (
-                        name TEXT PRIMARY KEY NOT NULL,
+                        id INTEGER PRIMARY KEY,
+                        name TEXT NOT NULL UNIQUE,
                         spec TEXT NOT NULL,
                         spec_hash TEXT NOT NULL,
                         source_path TEXT NOT NULL,
@@ -21,7 +24,7 @@ enum StoreMigrations {
                         created_at REAL NOT NULL,
                         updated_at REAL NOT NULL,
                         deleted_at REAL\(extra)
-                    ) WITHOUT ROWID
+                    )
                     """)
             }
             try db.execute(sql: """

@@ -13,6 +13,8 @@ public struct ReconcileOutcome: Sendable {
     public var error: String?
     /// How the failure should be retried.
     public var failure: FailureClass?
+    /// Seconds spent in each step that ran, in order (for metrics and benchmarks).
+    public var stepSeconds: [(step: String, seconds: Double)] = []
 
     /// Whether the attempt left the runtime at the revision (applied or already there).
     public var succeeded: Bool { run.outcome == .applied || run.outcome == .noop }

@@ -44,11 +44,15 @@ public struct RevisionReconciler: Sendable {
     /// Reconciles `revision` once. Never throws: every failure is an outcome.
     public func reconcile(revision: String, trigger: String = "cli") -> ReconcileOutcome {
         var attempt = Attempt(revision: revision, trigger: trigger, startedAt: now())
-        let steps: [(RevisionReconciler) -> (inout Attempt) throws -> Step] = [
-            { $0.resolveRevision }, { $0.skipIfApplied }, { $0.loadDeclarations },
-            { $0.planChanges }, { $0.checkGuards }, { $0.applyChanges },
+        let steps: [(String, (RevisionReconciler) -> (inout Attempt) throws -> Step)] = [
+            ("resolveRevision", { $0.resolveRevision }), ("skipIfApplied", { $0.skipIfApplied }),
+            ("loadDeclarations", { $0.loadDeclarations }), ("planChanges", { $0.planChanges }),
+            ("checkGuards", { $0.checkGuards }), ("applyChanges", { $0.applyChanges }),
         ]
-        for step in steps {
+        var timings: [(step: String, seconds: Double)] = []
+        for (name, step) in steps {
+            let start = ContinuousClock.now
+            defer { timings.append((name, Self.seconds(ContinuousClock.now - start))) }
             do {
                 if case .finish = try step(self)(&attempt) { break }
             } catch {
@@ -56,7 +60,11 @@ public struct RevisionReconciler: Sendable {
                 break
             }
         }
-        return recordRun(&attempt)
+        let start = ContinuousClock.now
+        var outcome = recordRun(&attempt)
+        timings.append(("recordRun", Self.seconds(ContinuousClock.now - start)))
+        outcome.stepSeconds = timings
+        return outcome
     }
 
     enum Step { case proceed, finish }
@@ -197,6 +205,10 @@ public struct RevisionReconciler: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return (try? encoder.encode(counts)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     /// One sentence for any error the steps throw.
