@@ -60,7 +60,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ReconcilerTests",
-            dependencies: ["Reconciler", "BotRuntime", "CGit2"],
+            dependencies: ["Reconciler", "BotRuntime", "CGit2", .product(name: "GRDB", package: "GRDB.swift")],
             resources: [],
             swiftSettings: strict
         ),

@@ -69,7 +69,7 @@ struct ApplyBenchmark {
             openDatabase += 1
             _ = try RuntimeStore.open(path: root + "/open-\(openDatabase).sqlite")
         }
-        var validateOnly = try Stopwatch.median(runs: runs) {
+        let validateOnly = try Stopwatch.median(runs: runs) {
             guard try RevisionLoader().load(GitRevisionFiles(repository: repository, revision: revisionA.id.hex)).isValid else {
                 throw BenchmarkFailure(message: "invalid")
             }

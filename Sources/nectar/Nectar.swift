@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The `nectar` command: declarations in git, bots at runtime.
 @main
@@ -9,4 +10,22 @@ struct Nectar: ParsableCommand {
         version: "0.1.0",
         subcommands: [Validate.self, Plan.self, Apply.self]
     )
+
+    /// Runs the command; a usage error is one sentence on stderr and exit
+    /// code 1 (help and --version print as usual).
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let exit as ExitCode {
+            Foundation.exit(exit.rawValue)
+        } catch {
+            if exitCode(for: error) == .success {
+                self.exit(withError: error)  // --help, --version
+            }
+            let message = self.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
+            Terminal.standardError("error: \(message) (see nectar --help)")
+            Foundation.exit(1)
+        }
+    }
 }

@@ -79,6 +79,10 @@ public struct ChangeSet: Sendable {
     public var documentRemovals: [(jar: String, path: String)] = []
     /// Audit entries (their run id is filled in by the store).
     public var audit: [AuditEntry] = []
+    /// The state version the plan was made against. When set, the store
+    /// refuses the change set if anything wrote declared state since, so a
+    /// concurrent write is never silently absorbed.
+    public var basedOnStateVersion: Int64?
 
     public init(revision: String) {
         self.revision = revision

@@ -8,7 +8,14 @@ extension RuntimeStore {
     /// new one, never a mix. Returns the run's id and the state version after it.
     @discardableResult
     public func apply(_ changes: ChangeSet, run: ReconcileRun) throws(StoreError) -> AppliedRun {
-        try write { db in
+        let path = self.path
+        return try write { db in
+            if let expected = changes.basedOnStateVersion {
+                let found = try Int64.fetchOne(db, sql: "SELECT state_version FROM store_meta WHERE id = 1") ?? 0
+                if found != expected {
+                    throw StoreError.conflict(path: path, expected: expected, found: found)
+                }
+            }
             let runID = try insert(run, db)
             let now = run.finishedAt.timeIntervalSince1970
             for write in changes.creates.sorted(by: { $0.kind < $1.kind }) {

@@ -6,6 +6,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case database(path: String, message: String)
     /// A stored value could not be read back.
     case corrupt(path: String, detail: String)
+    /// Declared state changed between planning and applying.
+    case conflict(path: String, expected: Int64, found: Int64)
 
     public var description: String {
         switch self {
@@ -15,6 +17,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
             "the database \(path) failed: \(message)"
         case .corrupt(let path, let detail):
             "the database \(path) holds a value nectar cannot read: \(detail)"
+        case .conflict(let path, let expected, let found):
+            "the database \(path) changed while the plan was made (state version \(expected) became \(found)); nothing was applied and the next attempt plans again"
         }
     }
 }

@@ -23,8 +23,11 @@ public struct ApplyPolicy: Sendable, Hashable {
         let declared = desired.bots.count + desired.honeyJars.count + desired.policies.count + desired.operators.count
         let deletes = plan.changes.filter { $0.action == .delete }.count
         let revision = desired.revision.map { " \($0.id.short)" } ?? ""
-        if declared == 0, deletes > 0, !allowEmpty {
-            return "revision\(revision) declares nothing, which would delete all \(deletes) live objects; pass --allow-empty if that is intended"
+        if declared == 0, deletes > 0 {
+            // An empty revision is its own case: --allow-empty is the one
+            // explicit consent it needs.
+            return allowEmpty ? nil
+                : "revision\(revision) declares nothing, which would delete all \(deletes) live objects; pass --allow-empty if that is intended"
         }
         let botDeletes = plan.count(.delete, kind: .bot)
         guard botDeletes > 0, !allowMassDelete else { return nil }

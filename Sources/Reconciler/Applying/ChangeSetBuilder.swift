@@ -50,6 +50,11 @@ struct ChangeSetBuilder {
                                                    specHash: object.specHash, sourcePath: object.sourcePath, blobID: object.blobID))
         }
         for document in plan.documents {
+            var details: [String: JSONValue] = ["path": .string(document.path)]
+            if let blob = document.blobID { details["blobID"] = .string(blob) }
+            changes.audit.append(AuditEntry(at: at, actor: actor, action: "document-\(document.action.rawValue)",
+                                            objectKind: ObjectKind.honeyJar.rawValue, objectName: document.jar,
+                                            changes: String(decoding: JSONValue.object(details).canonicalJSON, as: UTF8.self)))
             switch document.action {
             case .remove:
                 changes.documentRemovals.append((document.jar, document.path))

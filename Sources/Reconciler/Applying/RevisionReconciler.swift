@@ -55,6 +55,9 @@ public struct RevisionReconciler: Sendable {
             defer { timings.append((name, Self.seconds(ContinuousClock.now - start))) }
             do {
                 if case .finish = try step(self)(&attempt) { break }
+            } catch let error as ApplyError {
+                attempt.fail(error.description, as: .stalled)  // the revision itself cannot be applied
+                break
             } catch {
                 attempt.fail(Self.sentence(error), as: .transient)
                 break
@@ -84,7 +87,7 @@ public struct RevisionReconciler: Sendable {
         var error: String?
         var failure: ReconcileOutcome.FailureClass?
         var diagnostics: [Diagnostic] = []
-        var recordedRunID: Int64?
+        var recordedRun: ReconcileRun?
         var stateVersion: Int64 = 0
 
         init(revision: String, trigger: String, startedAt: Date) {
@@ -162,27 +165,30 @@ public struct RevisionReconciler: Sendable {
         guard let plan = attempt.plan, let encoded = attempt.encoded, let repository = attempt.repository,
               let commit = attempt.commit, let live = attempt.live else { return .finish }
         let finishedAt = now()
-        let changes = try ChangeSetBuilder(repository: repository, commit: commit, at: finishedAt)
+        var changes = try ChangeSetBuilder(repository: repository, commit: commit, at: finishedAt)
             .changes(for: plan, encoded: encoded, baseline: PlanSide(live: live))
+        changes.basedOnStateVersion = live.stateVersion
         attempt.outcome = plan.hasChanges ? .applied : .noop
         let run = ReconcileRun(revision: commit.id.hex, startedAt: attempt.startedAt, finishedAt: finishedAt,
                                outcome: attempt.outcome, trigger: attempt.trigger,
                                summary: Self.summaryJSON(plan), errors: [])
         let applied = try store.apply(changes, run: run)
-        attempt.recordedRunID = applied.runID
+        attempt.recordedRun = run
+        attempt.recordedRun?.id = applied.runID
         liveCache.store(live.applying(changes, at: finishedAt, stateVersion: applied.stateVersion))
         return .finish
     }
 
     /// Always runs: records the attempt unless `applyChanges` already did.
     func recordRun(_ attempt: inout Attempt) -> ReconcileOutcome {
-        var run = ReconcileRun(revision: attempt.commit?.id.hex, startedAt: attempt.startedAt, finishedAt: now(),
+        var run: ReconcileRun
+        if let recorded = attempt.recordedRun {
+            run = recorded
+        } else {
+            run = ReconcileRun(revision: attempt.commit?.id.hex, startedAt: attempt.startedAt, finishedAt: now(),
                                outcome: attempt.outcome, trigger: attempt.trigger,
                                summary: attempt.plan.map(Self.summaryJSON) ?? "{}",
                                errors: attempt.diagnostics.isEmpty ? attempt.error.map { [$0] } ?? [] : attempt.diagnostics.map(\.description))
-        if let id = attempt.recordedRunID {
-            run.id = id
-        } else {
             do {
                 run.id = try store.record(run)
             } catch {

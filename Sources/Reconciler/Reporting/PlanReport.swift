@@ -17,6 +17,15 @@ public struct PlanReport: Sendable, Encodable {
             self.revision = revision
             self.name = name
         }
+
+        enum CodingKeys: String, CodingKey { case source, revision, name }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(source, forKey: .source)
+            try container.encode(revision, forKey: .revision)  // null when nothing was applied yet
+            try container.encode(name, forKey: .name)
+        }
     }
 
     public var revision: String?
@@ -45,7 +54,7 @@ public struct PlanReport: Sendable, Encodable {
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(revision, forKey: .revision)
+        try container.encode(revision, forKey: .revision)  // null for a work tree
         try container.encode(base, forKey: .base)
         try container.encode(valid, forKey: .valid)
         try container.encode(errors, forKey: .errors)
