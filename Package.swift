@@ -53,14 +53,14 @@ let package = Package(
         .executableTarget(
             name: "nectar-bench",
             dependencies: [
-                "Reconciler", "BotRuntime", "CYAML", "CGit2",
+                "Reconciler", "BotRuntime", "CYAML",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict
         ),
         .testTarget(
             name: "ReconcilerTests",
-            dependencies: ["Reconciler", "BotRuntime", "CGit2", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["Reconciler", "BotRuntime", .product(name: "GRDB", package: "GRDB.swift")],
             resources: [],
             swiftSettings: strict
         ),

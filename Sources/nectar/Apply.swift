@@ -28,6 +28,9 @@ struct Apply: ParsableCommand {
         do {
             store = try RuntimeStore.open(path: db)
         } catch {
+            if format == .json {
+                try Terminal.json(ApplyReport(failure: String(describing: error)))
+            }
             throw CommandFailure.exit(error)
         }
         let outcome = RevisionReconciler(repositoryPath: source.repo, declarationsPath: source.path, store: store,
@@ -47,7 +50,11 @@ struct Apply: ParsableCommand {
                 }
                 Terminal.standardOutput("applied \(revision) (run \(outcome.run.id ?? 0))")
             case .noop:
-                Terminal.standardOutput("no changes: \(revision) is already applied (run \(outcome.run.id ?? 0))")
+                if outcome.plan?.baseRevision == outcome.commit?.id.hex {
+                    Terminal.standardOutput("no changes: \(revision) is already applied (run \(outcome.run.id ?? 0))")
+                } else {
+                    Terminal.standardOutput("no changes: \(revision) declares what is already live; recorded as applied (run \(outcome.run.id ?? 0))")
+                }
             case .failed, .refused:
                 break
             }
@@ -68,6 +75,29 @@ struct ApplyReport: Encodable {
     var errors: [Diagnostic]
     var changes: [ReconcilePlan.ObjectChange]
     var documents: [ReconcilePlan.DocumentChange]
+
+    enum CodingKeys: String, CodingKey { case outcome, revision, run, error, errors, changes, documents }
+
+    /// Every key is always present; absent values are null.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(outcome, forKey: .outcome)
+        try container.encode(revision, forKey: .revision)
+        try container.encode(run, forKey: .run)
+        try container.encode(error, forKey: .error)
+        try container.encode(errors, forKey: .errors)
+        try container.encode(changes, forKey: .changes)
+        try container.encode(documents, forKey: .documents)
+    }
+
+    /// The report when the database could not even be opened.
+    init(failure: String) {
+        outcome = ReconcileRun.Outcome.failed.rawValue
+        error = failure
+        errors = []
+        changes = []
+        documents = []
+    }
 
     init(_ outcome: ReconcileOutcome) {
         self.outcome = outcome.run.outcome.rawValue

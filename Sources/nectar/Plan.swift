@@ -45,7 +45,7 @@ struct Plan: ParsableCommand {
                 report = try RevisionPlanning.plan(repository: source.repo, declarationsPath: source.path,
                                                    revision: source.ref, base: base, policy: guards.policy)
             } else {
-                let store = try RuntimeStore.open(path: db!, mustExist: true)
+                let store = try RuntimeStore.openReadOnly(path: db!)
                 report = try RevisionPlanning.plan(repository: source.repo, declarationsPath: source.path,
                                                    revision: source.ref, store: store, policy: guards.policy)
             }

@@ -21,6 +21,9 @@ struct Validate: ParsableCommand {
     @Option(name: .long, help: "Output format: text or json.")
     var format: OutputFormat = .text
 
+    @Flag(name: .long, help: "Accept a revision with no declaration files (as apply --allow-empty does).")
+    var allowEmpty = false
+
     func run() throws {
         let loaded: LoadedRevision
         do {
@@ -34,7 +37,7 @@ struct Validate: ParsableCommand {
         } catch {
             throw CommandFailure.exit(error)
         }
-        let report = ValidationReport(loaded, path: source.path)
+        let report = ValidationReport(loaded, path: source.path, allowEmpty: allowEmpty)
         switch format {
         case .json:
             try Terminal.json(report)
@@ -79,12 +82,12 @@ struct ValidationReport: Encodable {
         try container.encode(errors, forKey: .errors)
     }
 
-    init(_ loaded: LoadedRevision, path: String) {
+    init(_ loaded: LoadedRevision, path: String, allowEmpty: Bool) {
         let state = loaded.state
         var errors = loaded.diagnostics
-        if loaded.filesRead == 0 {
+        if loaded.filesRead == 0 && !allowEmpty {
             errors.append(Diagnostic(path: path, line: 1, column: 1,
-                                     message: "no declaration files (*.yaml, *.yml) under \(path)/"))
+                                     message: "no declaration files (*.yaml, *.yml) under \(path)/ (pass --allow-empty if that is intended)"))
         }
         self.valid = errors.isEmpty
         self.revision = state.revision?.id.hex

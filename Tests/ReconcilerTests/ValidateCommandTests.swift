@@ -228,10 +228,14 @@ import Reconciler
             let run = try Self.nectar(["validate", "--repo", repo.path])
             #expect(run.status == 1)
             #expect(run.standardError == """
-                bots:1:1: no declaration files (*.yaml, *.yml) under bots/
+                bots:1:1: no declaration files (*.yaml, *.yml) under bots/ (pass --allow-empty if that is intended)
                 1 error in 1 file at \(commit.id.short)
 
                 """)
+            // Emptying bots/ on purpose passes with the same flag apply needs.
+            let allowed = try Self.nectar(["validate", "--repo", repo.path, "--allow-empty"])
+            #expect(allowed.status == 0)
+            #expect(allowed.standardOutput == "ok: 0 bots, 0 honey jars, 0 policies, 0 operators at \(commit.id.short)\n")
         }
     }
 

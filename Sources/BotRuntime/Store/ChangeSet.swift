@@ -65,6 +65,9 @@ public struct AuditEntry: Sendable, Hashable, Codable {
 public struct ChangeSet: Sendable {
     /// The revision being applied.
     public var revision: String
+    /// The declarations directory it was read from (a revision read from
+    /// another directory is a different desired state).
+    public var declarationsPath: String?
     /// New objects, and objects re-added after a soft deletion (restored with their history).
     public var creates: [ObjectWrite] = []
     /// Objects whose spec changed.

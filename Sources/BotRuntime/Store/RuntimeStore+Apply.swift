@@ -60,8 +60,8 @@ extension RuntimeStore {
                 try insert(entry, runID: runID, db)
             }
             try db.execute(sql: """
-                UPDATE store_meta SET applied_revision = ?, applied_state_version = state_version WHERE id = 1
-                """, arguments: [changes.revision])
+                UPDATE store_meta SET applied_revision = ?, applied_path = ?, applied_state_version = state_version WHERE id = 1
+                """, arguments: [changes.revision, changes.declarationsPath])
             let version = try Int64.fetchOne(db, sql: "SELECT state_version FROM store_meta WHERE id = 1") ?? 0
             return AppliedRun(runID: runID, stateVersion: version)
         }
@@ -75,7 +75,9 @@ extension RuntimeStore {
     }
 
     private func insert(_ run: ReconcileRun, _ db: Database) throws -> Int64 {
-        let errors = String(decoding: try JSONEncoder().encode(run.errors), as: UTF8.self)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        let errors = String(decoding: try encoder.encode(run.errors), as: UTF8.self)
         try db.cachedStatement(sql: """
             INSERT INTO reconcile_run (revision, started_at, finished_at, outcome, trigger, summary, errors)
             VALUES (?, ?, ?, ?, ?, ?, ?)

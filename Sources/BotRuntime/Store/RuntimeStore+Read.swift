@@ -37,12 +37,15 @@ extension RuntimeStore {
 
     /// The applied revision and whether nothing changed declared state since:
     /// the cheap check that lets a repeated apply be a no-op.
-    public func appliedMarker() throws(StoreError) -> (revision: String?, untouched: Bool, stateVersion: Int64) {
+    public func appliedMarker() throws(StoreError) -> AppliedMarker {
         try read { db in
-            let row = try Row.fetchOne(db, sql: "SELECT state_version, applied_state_version, applied_revision FROM store_meta WHERE id = 1")
+            let row = try Row.fetchOne(db, sql: """
+                SELECT state_version, applied_state_version, applied_revision, applied_path FROM store_meta WHERE id = 1
+                """)
             let version: Int64? = row?[0]
             let applied: Int64? = row?[1]
-            return (row?[2], version != nil && version == applied, version ?? 0)
+            return AppliedMarker(revision: row?[2], declarationsPath: row?[3],
+                                 untouched: version != nil && version == applied, stateVersion: version ?? 0)
         }
     }
 
@@ -154,4 +157,16 @@ extension RuntimeStore {
     public func debugExecute(_ sql: String) throws(StoreError) {
         try write { db in try db.execute(sql: sql) }
     }
+}
+
+/// What the last successful apply left, read cheaply before any planning.
+public struct AppliedMarker: Sendable, Hashable {
+    /// The applied revision, or nil before the first apply.
+    public var revision: String?
+    /// The declarations directory that revision was read from.
+    public var declarationsPath: String?
+    /// Whether nothing wrote declared state since that apply.
+    public var untouched: Bool
+    /// The current state version.
+    public var stateVersion: Int64
 }

@@ -45,6 +45,39 @@ public struct RuntimeStore: Sendable {
         }
     }
 
+    /// Opens an existing database for reading only (`plan --db`): nothing is
+    /// created or migrated. A database that is not nectar's, or that needs
+    /// migrating, is refused with a clear message.
+    public static func openReadOnly(path: String) throws(StoreError) -> RuntimeStore {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw StoreError.database(path: path, message: "no such file")
+        }
+        do {
+            var configuration = Configuration()
+            configuration.readonly = true
+            configuration.busyMode = .timeout(10)
+            let pool = try DatabasePool(path: path, configuration: configuration)
+            let store = RuntimeStore(writer: pool, path: path)
+            let migrator = StoreMigrations.migrator
+            let (superseded, complete, applied) = try pool.read { db in
+                (try migrator.hasBeenSuperseded(db), try migrator.hasCompletedMigrations(db), try migrator.appliedIdentifiers(db))
+            }
+            if superseded {
+                throw StoreError.newerSchema(path: path, unknown: applied.subtracting(Set(migrator.migrations)).sorted())
+            }
+            if !complete {
+                throw StoreError.database(path: path, message: applied.isEmpty
+                    ? "it is not a nectar database (run nectar apply to create one)"
+                    : "it needs migrating to this version of nectar (run nectar apply once)")
+            }
+            return store
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError.database(path: path, message: Self.message(error))
+        }
+    }
+
     /// An in-memory store, for tests of code that needs a store but not a file.
     public static func inMemory() throws(StoreError) -> RuntimeStore {
         do {

@@ -82,7 +82,8 @@ enum StoreMigrations {
                     id INTEGER PRIMARY KEY CHECK (id = 1),
                     state_version INTEGER NOT NULL,
                     applied_state_version INTEGER,
-                    applied_revision TEXT
+                    applied_revision TEXT,
+                    applied_path TEXT
                 );
                 INSERT INTO store_meta (id, state_version) VALUES (1, 0);
                 """)

@@ -113,7 +113,8 @@ public struct RevisionReconciler: Sendable {
     func skipIfApplied(_ attempt: inout Attempt) throws -> Step {
         let marker = try store.appliedMarker()
         attempt.stateVersion = marker.stateVersion
-        guard marker.untouched, marker.revision == attempt.commit?.id.hex else { return .proceed }
+        guard marker.untouched, marker.revision == attempt.commit?.id.hex,
+              marker.declarationsPath == GitRepository.normalize(declarationsPath) else { return .proceed }
         attempt.outcome = .noop
         attempt.plan = ReconcilePlan(revision: marker.revision, baseRevision: marker.revision)
         return .finish
@@ -168,6 +169,7 @@ public struct RevisionReconciler: Sendable {
         var changes = try ChangeSetBuilder(repository: repository, commit: commit, at: finishedAt)
             .changes(for: plan, encoded: encoded, baseline: PlanSide(live: live))
         changes.basedOnStateVersion = live.stateVersion
+        changes.declarationsPath = GitRepository.normalize(declarationsPath)
         attempt.outcome = plan.hasChanges ? .applied : .noop
         let run = ReconcileRun(revision: commit.id.hex, startedAt: attempt.startedAt, finishedAt: finishedAt,
                                outcome: attempt.outcome, trigger: attempt.trigger,

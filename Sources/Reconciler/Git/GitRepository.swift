@@ -17,7 +17,14 @@ public final class GitRepository {
     public init(path: String) throws(GitError) {
         _ = libgit2Initialized
         var repo: OpaquePointer?
-        try check("open repository at \(path)", git_repository_open_ext(&repo, path, 0, nil))
+        do {
+            try check("open repository at \(path)", git_repository_open_ext(&repo, path, 0, nil))
+        } catch where error.message.contains("safe.directory") {
+            // libgit2 reports a repository owned by another user this way.
+            throw GitError(operation: "open repository at \(path)",
+                           message: "it is owned by another user; if you trust it, run: git config --global --add safe.directory \(path)",
+                           code: error.code)
+        }
         guard let repo else { throw GitError(operation: "open repository at \(path)", message: "no repository") }
         self.pointer = repo
         self.gitDirectory = String(cString: git_repository_path(repo))

@@ -56,13 +56,12 @@ public struct Planner {
             for document in documents { byPath[document.path] = document.blobID.hex }
             targetDocuments[jar] = byPath
         }
-        plan.documents = documentChanges(target: targetDocuments, baseline: baseline.documents,
-                                         deletedJars: Set(plan.changes.filter { $0.kind == .honeyJar && $0.action == .delete }.map(\.name)))
+        plan.documents = documentChanges(target: targetDocuments, baseline: baseline.documents)
         return plan
     }
 
-    private func documentChanges(target: [String: [String: String]], baseline: [String: [String: String]],
-                                 deletedJars: Set<String>) -> [ReconcilePlan.DocumentChange] {
+    private func documentChanges(target: [String: [String: String]],
+                                 baseline: [String: [String: String]]) -> [ReconcilePlan.DocumentChange] {
         var changes: [ReconcilePlan.DocumentChange] = []
         for jar in Set(target.keys).union(baseline.keys).sorted() {
             let wanted = target[jar] ?? [:]

@@ -22,7 +22,9 @@ public enum RevisionPlanning {
             baseJSON[kind]?.filter { names.contains($0.key) } ?? [:]
         }
         let refusal = policy.refusal(for: plan, desired: target.state, liveBots: baseLoaded.state.bots.count)
-        return PlanReport(revision: target.state.revision?.id.hex, base: baseInfo, errors: [], plan: plan, refusal: refusal)
+        var report = PlanReport(revision: target.state.revision?.id.hex, base: baseInfo, errors: [], plan: plan, refusal: refusal)
+        report.baseErrors = baseLoaded.diagnostics
+        return report
     }
 
     /// Plans `revision` against the live state of a runtime database.

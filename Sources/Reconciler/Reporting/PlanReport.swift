@@ -35,6 +35,9 @@ public struct PlanReport: Sendable, Encodable {
     public var plan: ReconcilePlan?
     /// Why `apply` would refuse this plan, if it would.
     public var refusal: String?
+    /// Declaration errors of the base revision (plan --base): objects in
+    /// broken files of the base show as created.
+    public var baseErrors: [Diagnostic] = []
 
     public init(revision: String?, base: Base, errors: [Diagnostic], plan: ReconcilePlan?, refusal: String?) {
         self.revision = revision
@@ -49,7 +52,7 @@ public struct PlanReport: Sendable, Encodable {
     public var hasChanges: Bool { plan?.hasChanges ?? false }
 
     enum CodingKeys: String, CodingKey {
-        case revision, base, valid, errors, summary, changes, documents, keys, refusal
+        case revision, base, valid, errors, baseErrors, summary, changes, documents, keys, refusal
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -58,6 +61,7 @@ public struct PlanReport: Sendable, Encodable {
         try container.encode(base, forKey: .base)
         try container.encode(valid, forKey: .valid)
         try container.encode(errors, forKey: .errors)
+        try container.encode(baseErrors, forKey: .baseErrors)
         var summary: [String: Int] = [:]
         for action in ReconcilePlan.Action.allCases { summary[action.rawValue] = plan?.count(action) ?? 0 }
         summary["unchanged"] = plan?.unchanged.values.reduce(0, +) ?? 0
@@ -109,6 +113,7 @@ public struct PlanReport: Sendable, Encodable {
             lines.append(plan.hasChanges ? "Summary: \(plan.summary)" : "No changes. \(plan.summary).")
         }
         if let refusal { lines.append(paint("apply would be refused: ", "31") + refusal) }
+        if let warning = baseWarning { lines.append(paint("warning: ", "33") + warning) }
         return lines.joined(separator: "\n")
     }
 
@@ -153,7 +158,13 @@ public struct PlanReport: Sendable, Encodable {
         }
         for key in plan.keys { lines.append("- key `\(key.bot)`: \(key.action) (\(key.reason))") }
         if let refusal { lines.append("> **Apply would be refused:** \(Self.cell(refusal))") }
+        if let warning = baseWarning { lines.append("> **Warning:** \(Self.cell(warning))") }
         return lines.joined(separator: "\n")
+    }
+
+    private var baseWarning: String? {
+        guard !baseErrors.isEmpty else { return nil }
+        return "the base revision has \(baseErrors.count) invalid \(baseErrors.count == 1 ? "declaration" : "declarations") (first: \(baseErrors[0])); objects declared there show as created"
     }
 
     private static func value(_ value: JSONValue?) -> String {
