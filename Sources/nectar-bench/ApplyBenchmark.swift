@@ -42,7 +42,11 @@ struct ApplyBenchmark {
             let daemon = RevisionReconciler(repositoryPath: repoPath, store: store)
             try Self.expect(daemon.reconcile(revision: revisionA.id.hex), .applied)
             for index in 0..<200 {
-                try Self.expect(daemon.reconcile(revision: (index % 2 == 0 ? revisionB : revisionA).id.hex), .applied)
+                let outcome = daemon.reconcile(revision: (index % 2 == 0 ? revisionB : revisionA).id.hex)
+                try Self.expect(outcome, .applied)
+                if index % 50 == 0 {
+                    print(outcome.stepSeconds.map { String(format: "%@ %.1f ms", $0.step, $0.seconds * 1000) }.joined(separator: ", "))
+                }
             }
             return
         }

@@ -82,6 +82,7 @@ struct RuntimeStoreTests {
             }
             #expect(predicted.documents.mapValues { $0.count }.filter { $0.value > 0 } == actual.documents.mapValues { $0.count })
             #expect(predicted.appliedRevision == actual.appliedRevision)
+            #expect(predicted.activeCounts == actual.activeCounts)
             #expect(predicted.stateVersion == actual.stateVersion)
         }
     }

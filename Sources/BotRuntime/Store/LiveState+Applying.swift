@@ -31,9 +31,21 @@ extension LiveState {
         }
         for removal in changes.documentRemovals { state.documents[removal.jar]?[removal.path] = nil }
         for document in changes.documentWrites { state.documents[document.jar, default: [:]][document.path] = document.blobID }
+        for write in changes.creates {
+            // A create is new or restores a deleted object: one more active.
+            if self.objects[write.kind]?[write.name].map({ !$0.isDeleted }) != true { state.activeCounts[write.kind, default: 0] += 1 }
+        }
+        for (kind, name) in changes.deletes where self.objects[kind]?[name].map({ !$0.isDeleted }) == true {
+            state.activeCounts[kind, default: 0] -= 1
+        }
         state.appliedRevision = changes.revision
         state.stateVersion = stateVersion
         state.appliedStateVersion = stateVersion
         return state
+    }
+
+    /// Recomputes `activeCounts` from `objects`.
+    public mutating func recountActive() {
+        activeCounts = objects.mapValues { byName in byName.values.reduce(0) { $0 + ($1.isDeleted ? 0 : 1) } }
     }
 }

@@ -52,6 +52,8 @@ public struct LiveState: Sendable {
     public var stateVersion: Int64
     /// `stateVersion` right after the last successful apply.
     public var appliedStateVersion: Int64?
+    /// How many objects of each kind are not deleted (kept with `objects`).
+    public var activeCounts: [ObjectKind: Int] = [:]
 
     /// Objects of one kind (deleted included).
     public subscript(kind: ObjectKind) -> [String: LiveObject] {

@@ -30,8 +30,10 @@ extension RuntimeStore {
                 documents[row[0] as String, default: [:]][row[1] as String] = row[2] as String
             }
             let meta = try Row.fetchOne(db, sql: "SELECT state_version, applied_state_version, applied_revision FROM store_meta WHERE id = 1")
-            return LiveState(objects: objects, documents: documents, appliedRevision: meta?[2],
-                             stateVersion: meta?[0] ?? 0, appliedStateVersion: meta?[1])
+            var state = LiveState(objects: objects, documents: documents, appliedRevision: meta?[2],
+                                  stateVersion: meta?[0] ?? 0, appliedStateVersion: meta?[1])
+            state.recountActive()
+            return state
         }
     }
 

@@ -8,7 +8,7 @@ struct ChangeSetBuilder {
     /// The largest knowledge file indexed.
     static let maxDocumentBytes = 4 << 20
 
-    func changes(for plan: ReconcilePlan, encoded: EncodedState, baseline: PlanSide) throws -> ChangeSet {
+    func changes(for plan: ReconcilePlan, encoded: EncodedState) throws -> ChangeSet {
         var changes = ChangeSet(revision: commit.id.hex)
         var changed: [ObjectKind: Set<String>] = [:]
         for change in plan.changes { changed[change.kind, default: []].insert(change.name) }
@@ -40,14 +40,14 @@ struct ChangeSetBuilder {
                                             objectKind: change.kind.rawValue, objectName: change.name,
                                             changes: String(decoding: JSONValue.object(details).canonicalJSON, as: UTF8.self)))
         }
-        // Not a change the plan lists, but kept current: same spec and file, new blob
-        // (the file was reformatted or another document in it changed).
-        for object in encoded.objects {
-            guard let live = baseline.objects[object.kind]?[object.name], !live.isDeleted,
-                  live.specHash == object.specHash, live.sourcePath == object.sourcePath,
-                  live.blobID != object.blobID else { continue }
-            changes.relocations.append(ObjectWrite(kind: object.kind, name: object.name, specJSON: object.specJSON,
-                                                   specHash: object.specHash, sourcePath: object.sourcePath, blobID: object.blobID))
+        // Not a change the plan lists, but kept current: same spec and file, new blob.
+        var refreshed: [ObjectKind: Set<String>] = [:]
+        for (kind, names) in plan.refreshedBlobs { refreshed[kind] = Set(names) }
+        if !refreshed.isEmpty {
+            for object in encoded.objects where refreshed[object.kind]?.contains(object.name) == true {
+                changes.relocations.append(ObjectWrite(kind: object.kind, name: object.name, specJSON: object.specJSON,
+                                                       specHash: object.specHash, sourcePath: object.sourcePath, blobID: object.blobID))
+            }
         }
         for document in plan.documents {
             var details: [String: JSONValue] = ["path": .string(document.path)]

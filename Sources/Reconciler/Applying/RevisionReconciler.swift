@@ -154,7 +154,7 @@ public struct RevisionReconciler: Sendable {
 
     func checkGuards(_ attempt: inout Attempt) throws -> Step {
         guard let plan = attempt.plan, let loaded = attempt.loaded, let live = attempt.live else { return .finish }
-        let liveBots = live[.bot].values.filter { !$0.isDeleted }.count
+        let liveBots = live.activeCounts[.bot] ?? 0
         if let refusal = policy.refusal(for: plan, desired: loaded.state, liveBots: liveBots) {
             attempt.fail(refusal, as: .stalled, outcome: .refused)
             return .finish
@@ -167,7 +167,7 @@ public struct RevisionReconciler: Sendable {
               let commit = attempt.commit, let live = attempt.live else { return .finish }
         let finishedAt = now()
         var changes = try ChangeSetBuilder(repository: repository, commit: commit, at: finishedAt)
-            .changes(for: plan, encoded: encoded, baseline: PlanSide(live: live))
+            .changes(for: plan, encoded: encoded)
         changes.basedOnStateVersion = live.stateVersion
         changes.declarationsPath = GitRepository.normalize(declarationsPath)
         attempt.outcome = plan.hasChanges ? .applied : .noop

@@ -19,10 +19,11 @@ public final class GitRepository {
         var repo: OpaquePointer?
         do {
             try check("open repository at \(path)", git_repository_open_ext(&repo, path, 0, nil))
-        } catch where error.message.contains("safe.directory") {
-            // libgit2 reports a repository owned by another user this way.
+        } catch where error.message.contains("safe.directory") || error.message.contains("not owned by current user") {
+            // libgit2 reports a repository owned by another user in these two ways.
+            let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
             throw GitError(operation: "open repository at \(path)",
-                           message: "it is owned by another user; if you trust it, run: git config --global --add safe.directory \(path)",
+                           message: "it is owned by another user; if you trust it, run: git config --global --add safe.directory \(absolute)",
                            code: error.code)
         }
         guard let repo else { throw GitError(operation: "open repository at \(path)", message: "no repository") }

@@ -11,11 +11,21 @@ public struct ObjectID: Sendable, Hashable, Codable, Comparable, CustomStringCon
         self.hex = hex.lowercased()
     }
 
+    private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
+
     init(_ oid: git_oid) {
-        var oid = oid
-        var buffer = [CChar](repeating: 0, count: 41)
-        git_oid_tostr(&buffer, 41, &oid)
-        self.hex = String(decoding: buffer.prefix(40).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        // Hex-encode the 20 bytes straight into the string's storage: tree
+        // walks create one of these per file.
+        let raw = oid.id
+        self.hex = String(unsafeUninitializedCapacity: 40) { buffer in
+            withUnsafeBytes(of: raw) { bytes in
+                for index in 0..<20 {
+                    buffer[index * 2] = Self.digits[Int(bytes[index] >> 4)]
+                    buffer[index * 2 + 1] = Self.digits[Int(bytes[index] & 0x0F)]
+                }
+            }
+            return 40
+        }
     }
 
     /// The seven-digit abbreviation used in summaries.

@@ -53,12 +53,27 @@ struct CrossReferenceValidator {
     private mutating func checkPolicies() {
         let policies = state.policies.map(\.spec)
         guard !policies.isEmpty || state.bots.contains(where: { $0.spec.apiKeys.rotateEvery != nil }) else { return }
-        // Most bots share a few label sets: select once per distinct set.
-        var selections: [[String: String]: PolicySelection] = [:]
+        // A selection depends only on the labels that some selector names;
+        // most bots share a few such values, so select once per distinct key.
+        let selectorKeys = Array(Set(policies.flatMap(\.selector.keys))).sorted()
+        var selections: [String: (PolicySelection, KeyRotationPolicySpec?)] = [:]
         for bot in state.bots {
             let labels = bot.spec.metadata.labels
-            let selection = selections[labels] ?? PolicySelection.select(for: bot.spec, among: policies)
-            selections[labels] = selection
+            let key = selectorKeys.count == 1
+                ? (labels[selectorKeys[0]].map { "=" + $0 } ?? "")
+                : selectorKeys.map { labels[$0].map { "=" + $0 } ?? "" }.joined(separator: "\u{0}")
+            let (selection, selected): (PolicySelection, KeyRotationPolicySpec?)
+            if let memo = selections[key] {
+                (selection, selected) = memo
+            } else {
+                selection = PolicySelection.select(for: bot.spec, among: policies)
+                if case .policy(let name) = selection {
+                    selected = policies.first { $0.name == name }
+                } else {
+                    selected = nil
+                }
+                selections[key] = (selection, selected)
+            }
             if case .tie(let first, let second) = selection {
                 let a = state.policies.first { $0.spec.name == first }!
                 let b = state.policies.first { $0.spec.name == second }!
@@ -66,8 +81,6 @@ struct CrossReferenceValidator {
                     "bot \"\(bot.spec.name)\" is selected equally by key rotation policies \"\(first)\" (\(a.origin.location)) and \"\(second)\" (\(b.origin.location)); make one selector more specific"))
                 continue
             }
-            var selected: KeyRotationPolicySpec?
-            if case .policy(let name) = selection { selected = policies.first { $0.name == name } }
             checkRotation(bot, selected)
         }
     }
@@ -76,7 +89,9 @@ struct CrossReferenceValidator {
     /// and the interval no longer than the policy's maxKeyAge.
     private mutating func checkRotation(_ bot: Declared<BotSpec>, _ policy: KeyRotationPolicySpec?) {
         let keys = bot.spec.apiKeys
-        guard policy != nil || keys.rotateEvery != nil else { return }
+        // A policy's own values were checked when it was decoded; only a
+        // bot's own rotateEvery or gracePeriod can conflict with them.
+        guard keys.rotateEvery != nil || keys.gracePeriod != nil else { return }
         let effective = EffectiveRotation.resolve(for: bot.spec, policy: policy)
         guard let every = effective.rotateEvery else {
             return

@@ -8,12 +8,15 @@ public struct PlanSide: Sendable {
     public var documents: [String: [String: String]] = [:]
     /// The revision this side stands for.
     public var revision: String?
+    /// Objects not deleted, by kind, when known.
+    public var activeCounts: [ObjectKind: Int] = [:]
 
     /// The live state as a plan side (shares its storage).
     public init(live: LiveState) {
         objects = live.objects
         documents = live.documents
         revision = live.appliedRevision
+        activeCounts = live.activeCounts
     }
 
     /// A revision's declarations as a plan side.

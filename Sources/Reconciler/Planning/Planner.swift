@@ -13,13 +13,13 @@ public struct Planner {
         var plan = ReconcilePlan(revision: desired.state.revision?.id.hex, baseRevision: baseline.revision)
         var needDiff: [ObjectKind: [String]] = [:]
         var changedJSON: [ObjectKind: [String: String]] = [:]
-        var declared: [ObjectKind: Set<String>] = [:]
+        var matched: [ObjectKind: Int] = [:]
         for object in desired.objects {
-            declared[object.kind, default: []].insert(object.name)
             guard let current = baseline.objects[object.kind]?[object.name] else {
                 plan.changes.append(.init(kind: object.kind, name: object.name, action: .create, source: object.sourcePath, fields: []))
                 continue
             }
+            if !current.isDeleted { matched[object.kind, default: 0] += 1 }
             if current.isDeleted || current.specHash != object.specHash {
                 plan.changes.append(.init(kind: object.kind, name: object.name, action: current.isDeleted ? .restore : .update,
                                           source: object.sourcePath, fields: []))
@@ -32,10 +32,15 @@ public struct Planner {
                                           fields: [FieldChange(path: "source", from: .string(current.sourcePath), to: .string(object.sourcePath))]))
             } else {
                 plan.unchanged[object.kind, default: 0] += 1  // same spec; maybe reformatted
+                if current.blobID != object.blobID { plan.refreshedBlobs[object.kind, default: []].append(object.name) }
             }
         }
         for (kind, live) in baseline.objects {
-            let names = declared[kind] ?? []
+            // Every live object was matched by a declaration: nothing to delete,
+            // and no need to index the declared names.
+            let liveCount = baseline.activeCounts[kind] ?? live.values.reduce(0) { $0 + ($1.isDeleted ? 0 : 1) }
+            if liveCount == matched[kind, default: 0] { continue }
+            let names = Set(desired.objects.lazy.filter { $0.kind == kind }.map(\.name))
             for (name, object) in live where !object.isDeleted && !names.contains(name) {
                 plan.changes.append(.init(kind: kind, name: name, action: .delete, source: object.sourcePath, fields: []))
             }

@@ -54,6 +54,14 @@ public struct ReconcilePlan: Sendable, Codable {
     public var keys: [KeyAction] = []
     /// Objects declared and unchanged, by kind.
     public var unchanged: [ObjectKind: Int] = [:]
+    /// Unchanged objects whose file now has another blob (reformatted, or
+    /// another document of the file changed): not a change, but the store
+    /// keeps the blob id current. Not part of the encoded plan.
+    public var refreshedBlobs: [ObjectKind: [String]] = [:]
+
+    enum CodingKeys: String, CodingKey {
+        case revision, baseRevision, changes, documents, keys, unchanged
+    }
 
     /// Whether applying the plan changes anything.
     public var hasChanges: Bool { !changes.isEmpty || !documents.isEmpty || !keys.isEmpty }

@@ -41,7 +41,7 @@ public enum RevisionPlanning {
         let plan = try Planner().plan(desired: EncodedState(target.state), baseline: PlanSide(live: live)) { kind, names in
             try store.specJSON(kind, names: names)
         }
-        let liveBots = live[.bot].values.filter { !$0.isDeleted }.count
+        let liveBots = live.activeCounts[.bot] ?? 0
         let refusal = policy.refusal(for: plan, desired: target.state, liveBots: liveBots)
         return PlanReport(revision: target.state.revision?.id.hex, base: baseInfo, errors: [], plan: plan, refusal: refusal)
     }
