@@ -7,41 +7,48 @@ extension LiveState {
     /// `RuntimeStore.apply` for every field planning reads.
     public func applying(_ changes: ChangeSet, at date: Date, stateVersion: Int64) -> LiveState {
         var state = self
-        func put(_ write: ObjectWrite, created: Bool) {
-            var object = state.objects[write.kind]?[write.name] ?? LiveObject(
-                kind: write.kind, name: write.name, specHash: write.specHash, sourcePath: write.sourcePath,
-                blobID: write.blobID, revision: changes.revision, createdAt: date, updatedAt: date)
-            object.specHash = write.specHash
-            object.sourcePath = write.sourcePath
-            object.blobID = write.blobID
-            if created {
-                object.revision = changes.revision
-                object.updatedAt = date
-                object.deletedAt = nil
-            }
-            state.objects[write.kind, default: [:]][write.name] = object
-        }
-        for write in changes.creates { put(write, created: true) }
-        for write in changes.updates { put(write, created: true) }
-        for write in changes.relocations { put(write, created: false) }
-        for (kind, name) in changes.deletes where state.objects[kind]?[name]?.deletedAt == nil {
-            state.objects[kind]?[name]?.deletedAt = date
-            state.objects[kind]?[name]?.updatedAt = date
-            if kind == .honeyJar { state.documents[name] = nil }
-        }
-        for removal in changes.documentRemovals { state.documents[removal.jar]?[removal.path] = nil }
-        for document in changes.documentWrites { state.documents[document.jar, default: [:]][document.path] = document.blobID }
-        for write in changes.creates {
-            // A create is new or restores a deleted object: one more active.
-            if self.objects[write.kind]?[write.name].map({ !$0.isDeleted }) != true { state.activeCounts[write.kind, default: 0] += 1 }
-        }
-        for (kind, name) in changes.deletes where self.objects[kind]?[name].map({ !$0.isDeleted }) == true {
-            state.activeCounts[kind, default: 0] -= 1
-        }
-        state.appliedRevision = changes.revision
-        state.stateVersion = stateVersion
-        state.appliedStateVersion = stateVersion
+        state.apply(changes, at: date, stateVersion: stateVersion)
         return state
+    }
+
+    /// Applies `changes` in place: when this value is the only owner of its
+    /// tables, nothing is copied, so the cost follows the change, not the state.
+    public mutating func apply(_ changes: ChangeSet, at date: Date, stateVersion: Int64) {
+        // Active counts first, from the state before the change.
+        for write in changes.creates where objects[write.kind]?[write.name].map({ !$0.isDeleted }) != true {
+            activeCounts[write.kind, default: 0] += 1  // new, or restored after a deletion
+        }
+        for (kind, name) in changes.deletes where objects[kind]?[name].map({ !$0.isDeleted }) == true {
+            activeCounts[kind, default: 0] -= 1
+        }
+        for write in changes.creates { put(write, revision: changes.revision, at: date, changesSpec: true) }
+        for write in changes.updates { put(write, revision: changes.revision, at: date, changesSpec: true) }
+        for write in changes.relocations { put(write, revision: changes.revision, at: date, changesSpec: false) }
+        for (kind, name) in changes.deletes where objects[kind]?[name]?.deletedAt == nil {
+            objects[kind]?[name]?.deletedAt = date
+            objects[kind]?[name]?.updatedAt = date
+            if kind == .honeyJar { documents[name] = nil }
+        }
+        for removal in changes.documentRemovals { documents[removal.jar]?[removal.path] = nil }
+        for document in changes.documentWrites { documents[document.jar, default: [:]][document.path] = document.blobID }
+        appliedRevision = changes.revision
+        self.stateVersion = stateVersion
+        appliedStateVersion = stateVersion
+    }
+
+    private mutating func put(_ write: ObjectWrite, revision: String, at date: Date, changesSpec: Bool) {
+        var object = objects[write.kind]?[write.name] ?? LiveObject(
+            kind: write.kind, name: write.name, specHash: write.specHash, sourcePath: write.sourcePath,
+            blobID: write.blobID, revision: revision, createdAt: date, updatedAt: date)
+        object.specHash = write.specHash
+        object.sourcePath = write.sourcePath
+        object.blobID = write.blobID
+        if changesSpec {
+            object.revision = revision
+            object.updatedAt = date
+            object.deletedAt = nil
+        }
+        objects[write.kind, default: [:]][write.name] = object
     }
 
     /// Recomputes `activeCounts` from `objects`.

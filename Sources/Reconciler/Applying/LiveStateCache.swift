@@ -16,4 +16,13 @@ public final class LiveStateCache: @unchecked Sendable {
     func store(_ state: LiveState) {
         lock.withLock { cached = state }
     }
+
+    /// Hands the cached state over (the cache forgets it), so that the
+    /// caller can change it in place without copying its tables.
+    func take() -> LiveState? {
+        lock.withLock {
+            defer { cached = nil }
+            return cached
+        }
+    }
 }

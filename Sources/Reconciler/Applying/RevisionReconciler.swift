@@ -177,7 +177,13 @@ public struct RevisionReconciler: Sendable {
         let applied = try store.apply(changes, run: run)
         attempt.recordedRun = run
         attempt.recordedRun?.id = applied.runID
-        liveCache.store(live.applying(changes, at: finishedAt, stateVersion: applied.stateVersion))
+        // Keep the live state for the next reconcile, changed in place: drop
+        // every other reference to its tables first so nothing is copied.
+        attempt.live = nil
+        var next = liveCache.take() ?? live
+        _ = consume live
+        next.apply(changes, at: finishedAt, stateVersion: applied.stateVersion)
+        liveCache.store(next)
         return .finish
     }
 

@@ -56,12 +56,11 @@ struct CrossReferenceValidator {
         // A selection depends only on the labels that some selector names;
         // most bots share a few such values, so select once per distinct key.
         let selectorKeys = Array(Set(policies.flatMap(\.selector.keys))).sorted()
-        var selections: [String: (PolicySelection, KeyRotationPolicySpec?)] = [:]
+        var selections: [[String?]: (PolicySelection, KeyRotationPolicySpec?)] = [:]
+        var key: [String?] = Array(repeating: nil, count: selectorKeys.count)
         for bot in state.bots {
             let labels = bot.spec.metadata.labels
-            let key = selectorKeys.count == 1
-                ? (labels[selectorKeys[0]].map { "=" + $0 } ?? "")
-                : selectorKeys.map { labels[$0].map { "=" + $0 } ?? "" }.joined(separator: "\u{0}")
+            for (index, name) in selectorKeys.enumerated() { key[index] = labels[name] }
             let (selection, selected): (PolicySelection, KeyRotationPolicySpec?)
             if let memo = selections[key] {
                 (selection, selected) = memo
