@@ -372,6 +372,43 @@ import Reconciler
 
     // MARK: - Blob cache
 
+    @Test func unchangedFoldersComeFromTheCacheWholeAndChangedOnesAreReread() throws {
+        try withGitFixture { repo in
+            let cache = DeclarationCache()
+            var files = [
+                "bots/top.yaml": Snippet.operator("top"),
+                "bots/team-a/one.yaml": Snippet.bot("one"),
+                "bots/team-a/two.yaml": Snippet.bot("two"),
+                "bots/team-b/three.yaml": Snippet.bot("three"),
+                "bots/team-b/deeper/four.yaml": Snippet.bot("four"),
+                "bots/team-c/broken.yaml": "apiVersion: nectar/v1\nkind: Bot\nmetadata: {name: five}\nspec: {status: nope}\n",
+            ]
+            try repo.commit(files)
+            let cold = try repo.load(cache: cache)
+            #expect(cold.filesRead == 6)
+            #expect(cold.filesFromCache == 0)
+            #expect(cold.diagnostics.map(\.path) == ["bots/team-c/broken.yaml"])
+
+            // Change one file in team-b and add one to team-a: team-c is reused
+            // whole (its diagnostic included), the changed folders file by file.
+            files["bots/team-b/deeper/four.yaml"] = Snippet.bot("four", spec: "{status: inactive}")
+            files["bots/team-a/new.yaml"] = Snippet.bot("new")
+            try repo.commit(files)
+            let next = try repo.load(cache: cache)
+            #expect(next.filesRead == 7)
+            #expect(next.filesFromCache == 5)  // top, one, two, three from the blob cache; broken with its folder
+            #expect(next.diagnostics.map(\.path) == ["bots/team-c/broken.yaml"])
+            #expect(next.state.bots.map(\.spec.name) == ["new", "one", "two", "four", "three"])
+            #expect(next.state.bots.first { $0.spec.name == "four" }?.spec.status == .inactive)
+            #expect(next.state.operators.map(\.spec.name) == ["top"])
+
+            // The same result as a load without any cache.
+            let uncached = try repo.load()
+            #expect(uncached.state == next.state)
+            #expect(uncached.diagnostics == next.diagnostics)
+        }
+    }
+
     @Test func unchangedFilesOfTheNextCommitComeFromTheCache() throws {
         try withGitFixture { repo in
             let cache = DeclarationCache()

@@ -21,3 +21,11 @@ public struct TreeFile: Sendable, Hashable, Codable {
     /// The blob id of the file's content.
     public var blobID: ObjectID
 }
+
+/// One direct entry of a directory in a tree.
+public enum TreeEntry: Sendable, Hashable {
+    /// A regular file.
+    case file(TreeFile)
+    /// A subdirectory, with the id of its tree.
+    case directory(path: String, treeID: ObjectID)
+}

@@ -77,6 +77,37 @@ public final class GitRepository {
         return files
     }
 
+    /// The direct entries of the directory `directory` at `commit`: regular
+    /// files, and subdirectories with their tree ids (which change exactly
+    /// when something below them changes). Empty when it does not exist.
+    public func entries(at commit: CommitInfo, under directory: String) throws(GitError) -> [TreeEntry] {
+        let prefix = Self.normalize(directory)
+        var tree = try lookupTree(commit.treeID)
+        if !prefix.isEmpty {
+            var entry: OpaquePointer?
+            let result = git_tree_entry_bypath(&entry, tree.pointer, prefix)
+            if result == GIT_ENOTFOUND.rawValue { return [] }
+            try check("read \(prefix) at \(commit.id.short)", result)
+            guard let entry else { return [] }
+            defer { git_tree_entry_free(entry) }
+            guard git_tree_entry_type(entry) == GIT_OBJECT_TREE else { return [] }
+            tree = try lookupTree(ObjectID(git_tree_entry_id(entry).pointee))
+        }
+        let base = prefix.isEmpty ? "" : prefix + "/"
+        var entries: [TreeEntry] = []
+        for index in 0..<git_tree_entrycount(tree.pointer) {
+            guard let entry = git_tree_entry_byindex(tree.pointer, index) else { continue }
+            let path = base + String(cString: git_tree_entry_name(entry))
+            let id = ObjectID(git_tree_entry_id(entry).pointee)
+            switch git_tree_entry_filemode(entry) {
+            case GIT_FILEMODE_TREE: entries.append(.directory(path: path, treeID: id))
+            case GIT_FILEMODE_BLOB, GIT_FILEMODE_BLOB_EXECUTABLE: entries.append(.file(TreeFile(path: path, blobID: id)))
+            default: continue
+            }
+        }
+        return entries
+    }
+
     /// Reads a blob's bytes straight from the object database.
     public func readBlob(_ id: ObjectID) throws(GitError) -> [UInt8] {
         var oid = id.oid

@@ -29,6 +29,25 @@ public final class DeclarationCache: @unchecked Sendable {
         lock.withLock { entries[Key(blobID: blobID, path: path)] }
     }
 
+    private var folders: [Key: DecodedFolder] = [:]
+
+    /// Every file below one directory, decoded, keyed by the directory's tree id.
+    struct DecodedFolder {
+        var decoded: DecodedFile
+        var files: Int
+    }
+
+    func folder(_ treeID: ObjectID, path: String) -> DecodedFolder? {
+        lock.withLock { folders[Key(blobID: treeID, path: path)] }
+    }
+
+    func store(_ folder: DecodedFolder, treeID: ObjectID, path: String) {
+        lock.withLock {
+            if folders.count > capacity / 8 { folders.removeAll(keepingCapacity: true) }
+            folders[Key(blobID: treeID, path: path)] = folder
+        }
+    }
+
     func store(_ file: DecodedFile, blobID: ObjectID, path: String) {
         lock.withLock {
             let key = Key(blobID: blobID, path: path)

@@ -10,6 +10,13 @@ public protocol RevisionFiles {
     func files(under directory: String) throws -> [TreeFile]
     /// The bytes of a file, or only its size when it is larger than `maxBytes`.
     func read(_ file: TreeFile, maxBytes: Int) throws -> FileContent
+    /// The direct entries of a directory with ids for subdirectories, when
+    /// the source has such ids (git); nil otherwise (a work tree).
+    func entries(under directory: String) throws -> [TreeEntry]?
+}
+
+extension RevisionFiles {
+    public func entries(under directory: String) throws -> [TreeEntry]? { nil }
 }
 
 /// A file's bytes, or the size of a file too large to hand out.
@@ -37,6 +44,11 @@ public struct GitRevisionFiles: RevisionFiles {
 
     public func read(_ file: TreeFile, maxBytes: Int) throws -> FileContent {
         try repository.readBlob(file.blobID, maxBytes: maxBytes)
+    }
+
+    public func entries(under directory: String) throws -> [TreeEntry]? {
+        guard let commit else { return nil }
+        return try repository.entries(at: commit, under: directory)
     }
 }
 
