@@ -26,6 +26,8 @@ do {
         try ValidateBenchmark(bots: option("--bots", default: 10_000), runs: option("--runs", default: 5)).run()
     case "apply":
         try ApplyBenchmark(bots: option("--bots", default: 10_000), runs: option("--runs", default: 5)).run()
+    case "keys":
+        try KeysBenchmark(runs: option("--runs", default: 5)).run()
     case "generate":
         // `generate --out PATH [--bots N]`: writes the synthetic repository and keeps it.
         let repository = try GitRepository.create(at: optionString("--out")!, bare: true)
@@ -36,7 +38,7 @@ do {
         // Child mode: `measure <what> --repo PATH --runs N` prints one JSON Measurement.
         try ChildMeasurement.run(what: arguments[1], repo: optionString("--repo")!, runs: option("--runs", default: 5))
     default:
-        FileHandle.standardError.write(Data("usage: nectar-bench validate|apply [--bots N] [--runs N]\n".utf8))
+        FileHandle.standardError.write(Data("usage: nectar-bench validate|apply|keys [--bots N] [--runs N]\n".utf8))
         exit(2)
     }
 } catch {

@@ -21,6 +21,9 @@ struct Apply: ParsableCommand {
     @Option(name: .long, help: "Output format: text or json.")
     var format: OutputFormat = .text
 
+    @Option(name: .long, help: "Where new API keys are written (one file per bot, mode 0600).")
+    var keyDir: String = "keys"
+
     @OptionGroup var guards: ApplyPolicyOptions
 
     func run() throws {
@@ -34,7 +37,8 @@ struct Apply: ParsableCommand {
             throw CommandFailure.exit(error)
         }
         let outcome = RevisionReconciler(repositoryPath: source.repo, declarationsPath: source.path, store: store,
-                                         policy: guards.policy).reconcile(revision: source.ref, trigger: "cli")
+                                         keyDirectory: KeyDirectory(path: keyDir), policy: guards.policy)
+            .reconcile(revision: source.ref, trigger: "cli")
         let revision = outcome.commit.map(\.id.short) ?? source.ref
         switch format {
         case .json:

@@ -11,6 +11,8 @@ struct CommandFailure: Error {
         switch error {
         case let git as GitError: message = git.description
         case let store as StoreError: message = store.description
+        case let keys as EmergencyKeyError: message = keys.description
+        case let keys as KeyDirectoryError: message = keys.description
         case let failure as CommandFailure: message = failure.message
         case let cocoa as CocoaError: message = cocoa.localizedDescription
         default: message = String(describing: error)

@@ -82,6 +82,13 @@ public struct ChangeSet: Sendable {
     public var documentRemovals: [(jar: String, path: String)] = []
     /// Audit entries (their run id is filled in by the store).
     public var audit: [AuditEntry] = []
+    /// Keys issued by this apply (stored as hashes) with their sealed copies.
+    public var keyIssues: [KeyIssue] = []
+    /// Keys moved to grace or revoked by this apply.
+    public var keyTransitions: [KeyTransition] = []
+    /// When the next time-based key action falls due (a rotation or the end
+    /// of a grace period): until then a repeated apply may be a no-op.
+    public var nextKeyEvent: Date?
     /// The state version the plan was made against. When set, the store
     /// refuses the change set if anything wrote declared state since, so a
     /// concurrent write is never silently absorbed.
@@ -94,7 +101,7 @@ public struct ChangeSet: Sendable {
     /// Whether applying changes nothing but the applied revision.
     public var isEmpty: Bool {
         creates.isEmpty && updates.isEmpty && relocations.isEmpty && deletes.isEmpty
-            && documentWrites.isEmpty && documentRemovals.isEmpty
+            && documentWrites.isEmpty && documentRemovals.isEmpty && keyIssues.isEmpty && keyTransitions.isEmpty
     }
 }
 

@@ -31,6 +31,22 @@ extension LiveState {
         }
         for removal in changes.documentRemovals { documents[removal.jar]?[removal.path] = nil }
         for document in changes.documentWrites { documents[document.jar, default: [:]][document.path] = document.blobID }
+        for transition in changes.keyTransitions {
+            let candidates = transition.bot.map { [$0] } ?? Array(keys.keys)
+            for bot in candidates {
+                guard let keys = keys[bot] else { continue }
+                guard let index = keys.firstIndex(where: { $0.id == transition.keyID }) else { continue }
+                if transition.state == .revoked {
+                    self.keys[bot]?.remove(at: index)
+                } else {
+                    self.keys[bot]?[index].state = transition.state
+                    self.keys[bot]?[index].expiresAt = transition.expiresAt
+                    self.keys[bot]?[index].rotatedAt = transition.at
+                }
+                break
+            }
+        }
+        for issued in changes.keyIssues { keys[issued.key.bot, default: []].append(issued.key) }
         appliedRevision = changes.revision
         self.stateVersion = stateVersion
         appliedStateVersion = stateVersion

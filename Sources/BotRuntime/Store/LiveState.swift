@@ -54,6 +54,8 @@ public struct LiveState: Sendable {
     public var appliedStateVersion: Int64?
     /// How many objects of each kind are not deleted (kept with `objects`).
     public var activeCounts: [ObjectKind: Int] = [:]
+    /// Keys that still authenticate or may (active and grace), by bot.
+    public var keys: [String: [StoredKey]] = [:]
 
     /// Objects of one kind (deleted included).
     public subscript(kind: ObjectKind) -> [String: LiveObject] {

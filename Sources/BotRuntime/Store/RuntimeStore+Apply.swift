@@ -56,12 +56,14 @@ extension RuntimeStore {
                     ON CONFLICT(jar, path) DO UPDATE SET blob_id = excluded.blob_id, title = excluded.title, body = excluded.body
                     """).execute(arguments: [document.jar, document.path, document.blobID, document.title, document.body])
             }
+            try writeKeys(changes, db)
             for entry in changes.audit {
                 try insert(entry, runID: runID, db)
             }
             try db.execute(sql: """
-                UPDATE store_meta SET applied_revision = ?, applied_path = ?, applied_state_version = state_version WHERE id = 1
-                """, arguments: [changes.revision, changes.declarationsPath])
+                UPDATE store_meta SET applied_revision = ?, applied_path = ?, next_key_event = ?,
+                    applied_state_version = state_version WHERE id = 1
+                """, arguments: [changes.revision, changes.declarationsPath, changes.nextKeyEvent?.timeIntervalSince1970])
             let version = try Int64.fetchOne(db, sql: "SELECT state_version FROM store_meta WHERE id = 1") ?? 0
             return AppliedRun(runID: runID, stateVersion: version)
         }

@@ -32,6 +32,17 @@ extension RuntimeStore {
             let meta = try Row.fetchOne(db, sql: "SELECT state_version, applied_state_version, applied_revision FROM store_meta WHERE id = 1")
             var state = LiveState(objects: objects, documents: documents, appliedRevision: meta?[2],
                                   stateVersion: meta?[0] ?? 0, appliedStateVersion: meta?[1])
+            let keyRows = try Row.fetchCursor(db, sql: """
+                SELECT id, bot, generation, secret_hash, display, state, origin, created_at, expires_at FROM api_key
+                WHERE state != 'revoked'
+                """)
+            while let row = try keyRows.next() {
+                let key = StoredKey(id: row[0], bot: row[1], generation: row[2], secretHash: row[3], display: row[4],
+                                    state: StoredKey.State(rawValue: row[5]) ?? .revoked, origin: row[6],
+                                    createdAt: Date(timeIntervalSince1970: row[7]),
+                                    expiresAt: (row[8] as Double?).map(Date.init(timeIntervalSince1970:)))
+                state.keys[key.bot, default: []].append(key)
+            }
             state.recountActive()
             return state
         }
@@ -42,12 +53,13 @@ extension RuntimeStore {
     public func appliedMarker() throws(StoreError) -> AppliedMarker {
         try read { db in
             let row = try Row.fetchOne(db, sql: """
-                SELECT state_version, applied_state_version, applied_revision, applied_path FROM store_meta WHERE id = 1
+                SELECT state_version, applied_state_version, applied_revision, applied_path, next_key_event FROM store_meta WHERE id = 1
                 """)
             let version: Int64? = row?[0]
             let applied: Int64? = row?[1]
             return AppliedMarker(revision: row?[2], declarationsPath: row?[3],
-                                 untouched: version != nil && version == applied, stateVersion: version ?? 0)
+                                 untouched: version != nil && version == applied, stateVersion: version ?? 0,
+                                 nextKeyEvent: (row?[4] as Double?).map(Date.init(timeIntervalSince1970:)))
         }
     }
 
@@ -171,4 +183,6 @@ public struct AppliedMarker: Sendable, Hashable {
     public var untouched: Bool
     /// The current state version.
     public var stateVersion: Int64
+    /// When the next time-based key action falls due, if any.
+    public var nextKeyEvent: Date?
 }

@@ -96,6 +96,43 @@ enum StoreMigrations {
                 }
             }
         }
+        migrator.registerMigration("v2-api-keys") { db in
+            try db.execute(sql: """
+                CREATE TABLE api_key (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    bot TEXT NOT NULL,
+                    generation INTEGER NOT NULL,
+                    secret_hash TEXT NOT NULL UNIQUE,
+                    display TEXT NOT NULL,
+                    state TEXT NOT NULL CHECK (state IN ('active', 'grace', 'revoked')),
+                    origin TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    rotated_at REAL,
+                    expires_at REAL,
+                    revoked_at REAL,
+                    revoked_reason TEXT,
+                    last_used_at REAL
+                );
+                CREATE INDEX api_key_bot ON api_key(bot, state);
+                CREATE TABLE sealed_key (
+                    key_id TEXT NOT NULL REFERENCES api_key(id),
+                    recipient TEXT NOT NULL,
+                    encapsulated BLOB NOT NULL,
+                    ciphertext BLOB NOT NULL,
+                    created_at REAL NOT NULL,
+                    PRIMARY KEY (key_id, recipient)
+                );
+                ALTER TABLE store_meta ADD COLUMN next_key_event REAL;
+                """)
+            // Not on every update: recording a key's use (last_used_at) must
+            // not invalidate caches or conflict with a reconcile.
+            for event in ["INSERT", "UPDATE OF bot, generation, secret_hash, state, rotated_at, expires_at, revoked_at", "DELETE"] {
+                try db.execute(sql: """
+                    CREATE TRIGGER api_key_version_\(event.split(separator: " ")[0].lowercased()) AFTER \(event) ON api_key
+                    BEGIN UPDATE store_meta SET state_version = state_version + 1 WHERE id = 1; END
+                    """)
+            }
+        }
         return migrator
     }
 }

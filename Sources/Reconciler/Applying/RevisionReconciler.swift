@@ -24,19 +24,22 @@ public struct RevisionReconciler: Sendable {
     public var cache: DeclarationCache
     /// The live state as of the last reconcile, while nothing else wrote.
     public var liveCache: LiveStateCache
+    /// Where new keys are delivered (nil: only sealed to declared recipients).
+    public var keyDirectory: KeyDirectory?
     public var policy: ApplyPolicy
     /// The clock, injectable for tests.
     public var now: @Sendable () -> Date
 
     public init(repositoryPath: String, declarationsPath: String = "bots", store: RuntimeStore,
                 cache: DeclarationCache = DeclarationCache(), liveCache: LiveStateCache = LiveStateCache(),
-                policy: ApplyPolicy = ApplyPolicy(),
+                keyDirectory: KeyDirectory? = nil, policy: ApplyPolicy = ApplyPolicy(),
                 now: @escaping @Sendable () -> Date = { Date() }) {
         self.repositoryPath = repositoryPath
         self.declarationsPath = declarationsPath
         self.store = store
         self.cache = cache
         self.liveCache = liveCache
+        self.keyDirectory = keyDirectory
         self.policy = policy
         self.now = now
     }
@@ -115,6 +118,8 @@ public struct RevisionReconciler: Sendable {
         attempt.stateVersion = marker.stateVersion
         guard marker.untouched, marker.revision == attempt.commit?.id.hex,
               marker.declarationsPath == GitRepository.normalize(declarationsPath) else { return .proceed }
+        // A key rotation or grace expiry that fell due needs a reconcile, new commit or not.
+        if let due = marker.nextKeyEvent, due <= attempt.startedAt { return .proceed }
         attempt.outcome = .noop
         attempt.plan = ReconcilePlan(revision: marker.revision, baseRevision: marker.revision)
         return .finish
@@ -146,9 +151,11 @@ public struct RevisionReconciler: Sendable {
         }
         attempt.live = live
         let store = self.store
-        attempt.plan = try Planner().plan(desired: encoded, baseline: PlanSide(live: live)) { kind, names in
+        var plan = try Planner().plan(desired: encoded, baseline: PlanSide(live: live)) { kind, names in
             try store.specJSON(kind, names: names)
         }
+        KeyPlanner(now: attempt.startedAt).plan(&plan, desired: encoded.state, live: live)
+        attempt.plan = plan
         return .proceed
     }
 
@@ -166,15 +173,29 @@ public struct RevisionReconciler: Sendable {
         guard let plan = attempt.plan, let encoded = attempt.encoded, let repository = attempt.repository,
               let commit = attempt.commit, let live = attempt.live else { return .finish }
         let finishedAt = now()
-        var changes = try ChangeSetBuilder(repository: repository, commit: commit, at: finishedAt)
-            .changes(for: plan, encoded: encoded)
+        let builder = ChangeSetBuilder(repository: repository, commit: commit, at: finishedAt)
+        var changes = try builder.changes(for: plan, encoded: encoded)
+        let keyFiles = try builder.addKeyChanges(plan, encoded: encoded, keyDirectory: keyDirectory, to: &changes)
         changes.basedOnStateVersion = live.stateVersion
         changes.declarationsPath = GitRepository.normalize(declarationsPath)
+        changes.nextKeyEvent = plan.nextKeyEvent
+        // Deliver before the commit that makes the keys valid: a crash in
+        // between leaves files holding keys that are not valid yet, next to
+        // the previous key that still is; never a valid key nobody holds.
+        if let keyDirectory, !keyFiles.isEmpty {
+            for file in keyFiles { try keyDirectory.write(file) }
+            keyDirectory.syncDirectory()
+        }
         attempt.outcome = plan.hasChanges ? .applied : .noop
         let run = ReconcileRun(revision: commit.id.hex, startedAt: attempt.startedAt, finishedAt: finishedAt,
                                outcome: attempt.outcome, trigger: attempt.trigger,
                                summary: Self.summaryJSON(plan), errors: [])
         let applied = try store.apply(changes, run: run)
+        if let keyDirectory {
+            for change in plan.changes where change.kind == .bot && change.action == .delete {
+                keyDirectory.remove(bot: change.name)  // its keys were revoked with the commit
+            }
+        }
         attempt.recordedRun = run
         attempt.recordedRun?.id = applied.runID
         // Keep the live state for the next reconcile, changed in place: drop
@@ -231,6 +252,7 @@ public struct RevisionReconciler: Sendable {
         case let git as GitError: return git.description
         case let store as StoreError: return store.description
         case let apply as ApplyError: return apply.description
+        case let keys as KeyDirectoryError: return keys.description
         default: return String(describing: error)
         }
     }

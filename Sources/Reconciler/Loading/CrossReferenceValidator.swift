@@ -53,26 +53,9 @@ struct CrossReferenceValidator {
     private mutating func checkPolicies() {
         let policies = state.policies.map(\.spec)
         guard !policies.isEmpty || state.bots.contains(where: { $0.spec.apiKeys.rotateEvery != nil }) else { return }
-        // A selection depends only on the labels that some selector names;
-        // most bots share a few such values, so select once per distinct key.
-        let selectorKeys = Array(Set(policies.flatMap(\.selector.keys))).sorted()
-        var selections: [[String?]: (PolicySelection, KeyRotationPolicySpec?)] = [:]
-        var key: [String?] = Array(repeating: nil, count: selectorKeys.count)
+        var index = PolicyIndex(policies)
         for bot in state.bots {
-            let labels = bot.spec.metadata.labels
-            for (index, name) in selectorKeys.enumerated() { key[index] = labels[name] }
-            let (selection, selected): (PolicySelection, KeyRotationPolicySpec?)
-            if let memo = selections[key] {
-                (selection, selected) = memo
-            } else {
-                selection = PolicySelection.select(for: bot.spec, among: policies)
-                if case .policy(let name) = selection {
-                    selected = policies.first { $0.name == name }
-                } else {
-                    selected = nil
-                }
-                selections[key] = (selection, selected)
-            }
+            let (selection, selected) = index.select(bot.spec)
             if case .tie(let first, let second) = selection {
                 let a = state.policies.first { $0.spec.name == first }!
                 let b = state.policies.first { $0.spec.name == second }!

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What reconciling a revision would do, in apply order.
 public struct ReconcilePlan: Sendable, Codable {
     /// What happens to one object.
@@ -37,10 +39,42 @@ public struct ReconcilePlan: Sendable, Codable {
 
     /// A key action, filled in by key rotation (issue: API keys).
     public struct KeyAction: Sendable, Codable, Hashable {
+        /// What happens to the bot's keys.
+        public enum Kind: String, Sendable, Codable, CaseIterable {
+            /// A first key (new or restored bot, or a bot without an active key).
+            case issue
+            /// A new active key; the previous one goes into its grace period.
+            case rotate
+            /// Every key of a deleted bot, at once.
+            case revoke
+            /// A rotated-out key whose grace period ended.
+            case expire
+        }
+
         public var bot: String
-        public var action: String
+        public var action: Kind
+        /// Why, as shown in plans: `generation 1 -> 2`, `policy gold-tier: 31d old, every 30d`.
         public var reason: String
+        /// The key concerned, for revoke and expire.
+        public var keyID: String?
+        /// For rotate: how long the previous key stays valid.
+        public var gracePeriod: SpecDuration?
+        /// The generation a new key is issued for.
+        public var generation: Int?
+
+        public init(bot: String, action: Kind, reason: String, keyID: String? = nil,
+                    gracePeriod: SpecDuration? = nil, generation: Int? = nil) {
+            self.bot = bot
+            self.action = action
+            self.reason = reason
+            self.keyID = keyID
+            self.gracePeriod = gracePeriod
+            self.generation = generation
+        }
     }
+
+    /// When the next time-based key action falls due (not encoded).
+    public var nextKeyEvent: Date?
 
     /// The revision being planned.
     public var revision: String?

@@ -18,9 +18,10 @@ public enum RevisionPlanning {
         var baseJSON: [ObjectKind: [String: String]] = [:]
         for object in encodedBase.objects { baseJSON[object.kind, default: [:]][object.name] = object.specJSON }
         let encoded = EncodedState(target.state)
-        let plan = try Planner().plan(desired: encoded, baseline: PlanSide(desired: encodedBase)) { kind, names in
+        var plan = try Planner().plan(desired: encoded, baseline: PlanSide(desired: encodedBase)) { kind, names in
             baseJSON[kind]?.filter { names.contains($0.key) } ?? [:]
         }
+        KeyPlanner.planBetweenRevisions(&plan)
         let refusal = policy.refusal(for: plan, desired: target.state, liveBots: baseLoaded.state.bots.count)
         var report = PlanReport(revision: target.state.revision?.id.hex, base: baseInfo, errors: [], plan: plan, refusal: refusal)
         report.baseErrors = baseLoaded.diagnostics
@@ -29,7 +30,7 @@ public enum RevisionPlanning {
 
     /// Plans `revision` against the live state of a runtime database.
     public static func plan(repository path: String, declarationsPath: String, revision: String, store: RuntimeStore,
-                            policy: ApplyPolicy = ApplyPolicy()) throws -> PlanReport {
+                            policy: ApplyPolicy = ApplyPolicy(), now: Date = Date()) throws -> PlanReport {
         let repository = try GitRepository(path: path)
         let target = try RevisionLoader(declarationsPath: declarationsPath)
             .load(try GitRevisionFiles(repository: repository, revision: revision))
@@ -38,9 +39,10 @@ public enum RevisionPlanning {
         guard target.isValid else {
             return PlanReport(revision: target.state.revision?.id.hex, base: baseInfo, errors: target.diagnostics, plan: nil, refusal: nil)
         }
-        let plan = try Planner().plan(desired: EncodedState(target.state), baseline: PlanSide(live: live)) { kind, names in
+        var plan = try Planner().plan(desired: EncodedState(target.state), baseline: PlanSide(live: live)) { kind, names in
             try store.specJSON(kind, names: names)
         }
+        KeyPlanner(now: now).plan(&plan, desired: target.state, live: live)
         let liveBots = live.activeCounts[.bot] ?? 0
         let refusal = policy.refusal(for: plan, desired: target.state, liveBots: liveBots)
         return PlanReport(revision: target.state.revision?.id.hex, base: baseInfo, errors: [], plan: plan, refusal: refusal)

@@ -109,7 +109,7 @@ public struct PlanReport: Sendable, Encodable {
                 let mark = switch document.action { case .add: "+"; case .change: "~"; case .remove: "-" }
                 lines.append("  \(mark) knowledge \(document.jar): \(document.path)")
             }
-            for key in plan.keys { lines.append("  * key \(key.bot): \(key.action) (\(key.reason))") }
+            for key in plan.keys { lines.append("  " + paint("* \(key.action.rawValue) key of bot \(key.bot)", "35") + " (\(key.reason))") }
             lines.append(plan.hasChanges ? "Summary: \(plan.summary)" : "No changes. \(plan.summary).")
         }
         if let refusal { lines.append(paint("apply would be refused: ", "31") + refusal) }
@@ -156,7 +156,12 @@ public struct PlanReport: Sendable, Encodable {
             lines.append("</details>")
             lines.append("")
         }
-        for key in plan.keys { lines.append("- key `\(key.bot)`: \(key.action) (\(key.reason))") }
+        if !plan.keys.isEmpty {
+            lines.append("Keys:")
+            lines.append("")
+            for key in plan.keys { lines.append("- bot `\(key.bot)`: \(key.action.rawValue) key (\(Self.cell(key.reason)))") }
+            lines.append("")
+        }
         if let refusal { lines.append("> **Apply would be refused:** \(Self.cell(refusal))") }
         if let warning = baseWarning { lines.append("> **Warning:** \(Self.cell(warning))") }
         return lines.joined(separator: "\n")

@@ -20,6 +20,10 @@ import Testing
             #expect(try #require(created.plan).reconcileLines == [
                 "create Operator alice", "create Bot alpha", "create Bot beta", "create Bot delta", "create Bot gamma",
             ])
+            // Every new bot gets its first key; operators have none.
+            #expect(try #require(created.plan).keys.map { "\($0.action) \($0.bot) (\($0.reason))" } == [
+                "issue alpha (bot created)", "issue beta (bot created)", "issue delta (bot created)", "issue gamma (bot created)",
+            ])
             let live1 = try scenario.store.liveState()
             #expect(live1.appliedRevision == first.id.hex)
             #expect(live1.isUntouchedSinceApply)
@@ -34,11 +38,27 @@ import Testing
                 #expect(bot.createdAt == createdRun.finishedAt)
             }
             for name in ["alpha", "beta", "gamma", "delta"] {
-                let audit = try scenario.store.audit(kind: .bot, name: name)
+                let entries = try scenario.store.audit(kind: .bot, name: name)
+                let audit = entries.filter { !$0.action.hasPrefix("key-") }
                 #expect(audit.map(\.action) == ["create"])
                 #expect(audit.first?.actor == "git:\(first.id.short)")
                 #expect(audit.first?.runID == created.run.id)
+                // And exactly one key issued for it, by the same run, after the create.
+                let keyEntries = entries.filter { $0.action.hasPrefix("key-") }
+                #expect(entries.map(\.action) == ["create", "key-issue"])
+                #expect(keyEntries.first?.objectKind == "Bot")
+                #expect(keyEntries.first?.actor == "git:\(first.id.short)")
+                #expect(keyEntries.first?.runID == created.run.id)
+                let issued = try keyAuditDetails(try #require(keyEntries.first))
+                #expect(issued["reason"] as? String == "bot created")
+                #expect(issued["source"] == nil)
+                let stored = try scenario.store.keys(bot: name)
+                #expect(stored.count == 1)
+                #expect(stored.first?.state == .active)
+                #expect(issued["keyID"] as? String == stored.first?.id)
+                #expect(issued["display"] as? String == stored.first?.display)
             }
+            #expect(try scenario.store.audit(kind: .operator, name: "alice").map(\.action) == ["create"])
             let createdAt = try #require(live1[.bot]["alpha"]).createdAt
             let deltaBefore = try #require(live1[.bot]["delta"])
             let deltaSpec = try scenario.store.specJSON(.bot, names: ["delta"])["delta"]
@@ -60,6 +80,11 @@ import Testing
             ])
             #expect(plan.unchanged[.bot] == 2)
             #expect(plan.unchanged[.operator] == 1)
+            // epsilon gets a key, delta loses its key; alpha's update does not rotate.
+            #expect(plan.keys.map { "\($0.action) \($0.bot) (\($0.reason))" } == [
+                "revoke delta (bot deleted)", "issue epsilon (bot created)",  // ordered by bot name
+            ])
+            #expect(plan.summary == "1 to create, 1 to update, 1 to delete, 3 unchanged; 2 key actions")
 
             let live2 = try scenario.store.liveState()
             #expect(live2.appliedRevision == second.id.hex)
@@ -88,9 +113,18 @@ import Testing
 
             // One audit entry per change, with field paths.
             let runAudit = try scenario.store.audit().filter { $0.runID == changed.run.id }
-            #expect(runAudit.map { "\($0.action) \($0.objectKind) \($0.objectName)" } == plan.reconcileLines)
+            #expect(runAudit.filter { !$0.action.hasPrefix("key-") }.map { "\($0.action) \($0.objectKind) \($0.objectName)" }
+                    == plan.reconcileLines)
+            // And one per key action, after the object changes, in plan order.
+            #expect(runAudit.map { "\($0.action) \($0.objectKind) \($0.objectName)" } == plan.reconcileLines + [
+                "key-revoke Bot delta", "key-issue Bot epsilon",
+            ])
+            #expect(runAudit.filter { $0.action.hasPrefix("key-") }.map { "\($0.action) \($0.objectName)" }
+                    == plan.keys.map { "key-\($0.action.rawValue) \($0.bot)" })
             #expect(runAudit.allSatisfy { $0.actor == "git:\(second.id.short)" && $0.at == changedRun.finishedAt })
-            let alphaAudit = try scenario.store.audit(kind: .bot, name: "alpha")
+            let alphaEntries = try scenario.store.audit(kind: .bot, name: "alpha")
+            #expect(alphaEntries.map(\.action) == ["create", "key-issue", "update"], "an update does not rotate the key")
+            let alphaAudit = alphaEntries.filter { !$0.action.hasPrefix("key-") }
             #expect(alphaAudit.map(\.action) == ["create", "update"])
             let update = try ReconcileAuditChanges(alphaAudit[1])
             #expect(update.source == "bots/alpha.yaml")
@@ -99,10 +133,27 @@ import Testing
                 .init(path: "metadata.labels.tier", from: .string("silver"), to: .string("gold")),
                 .init(path: "spec.rateLimits.perHour", from: .number(100), to: .number(200)),
             ])
-            #expect(try scenario.store.audit(kind: .bot, name: "delta").map(\.action) == ["create", "delete"])
-            #expect(try ReconcileAuditChanges(try scenario.store.audit(kind: .bot, name: "delta")[1]).source == "bots/delta.yaml")
-            #expect(try scenario.store.audit(kind: .bot, name: "epsilon").map(\.action) == ["create"])
-            #expect(try scenario.store.audit(kind: .bot, name: "beta").map(\.action) == ["create"])
+            let deltaEntries = try scenario.store.audit(kind: .bot, name: "delta")
+            let deltaAudit = deltaEntries.filter { !$0.action.hasPrefix("key-") }
+            #expect(deltaAudit.map(\.action) == ["create", "delete"])
+            #expect(try ReconcileAuditChanges(deltaAudit[1]).source == "bots/delta.yaml")
+            // delta's key: issued when it was created, revoked with its deletion.
+            let deltaKeyEntries = deltaEntries.filter { $0.action.hasPrefix("key-") }
+            try #require(deltaKeyEntries.map(\.action) == ["key-issue", "key-revoke"])
+            #expect(deltaKeyEntries.map(\.runID) == [created.run.id, changed.run.id])
+            let deltaIssued = try keyAuditDetails(deltaKeyEntries[0])
+            let deltaRevoked = try keyAuditDetails(deltaKeyEntries[1])
+            #expect(deltaRevoked["reason"] as? String == "bot deleted")
+            #expect(deltaRevoked["keyID"] as? String == deltaIssued["keyID"] as? String)
+            #expect(deltaRevoked["source"] == nil)
+            #expect(try scenario.store.keys(bot: "delta").map(\.state) == [.revoked])
+            #expect(live2.keys["delta"] == nil)
+            let epsilonEntries = try scenario.store.audit(kind: .bot, name: "epsilon")
+            #expect(epsilonEntries.filter { !$0.action.hasPrefix("key-") }.map(\.action) == ["create"])
+            #expect(epsilonEntries.filter { $0.action.hasPrefix("key-") }.map(\.action) == ["key-issue"])
+            #expect(try keyAuditDetails(try #require(epsilonEntries.last))["reason"] as? String == "bot created")
+            #expect(try scenario.store.keys(bot: "epsilon").map(\.state) == [.active])
+            #expect(try scenario.store.audit(kind: .bot, name: "beta").map(\.action) == ["create", "key-issue"])
 
             // Runs, newest first, with their outcome and plan summary.
             let runs = try scenario.store.runs(limit: 10)
@@ -111,9 +162,10 @@ import Testing
             #expect(runs.map(\.id) == [changed.run.id, created.run.id])
             #expect(runs.allSatisfy { $0.trigger == "test" && $0.errors.isEmpty })
             #expect(try reconcileSummary(runs[0]) == [
-                "create": 1, "update": 1, "delete": 1, "restore": 0, "move": 0, "unchanged": 3, "documents": 0, "keys": 0,
+                "create": 1, "update": 1, "delete": 1, "restore": 0, "move": 0, "unchanged": 3, "documents": 0, "keys": 2,
             ])
             #expect(try reconcileSummary(runs[1])["create"] == 5)
+            #expect(try reconcileSummary(runs[1])["keys"] == 4)
             #expect(runs[0].startedAt <= runs[0].finishedAt)
 
             // 3. Removing a bot that is already deleted changes nothing more.
@@ -121,8 +173,9 @@ import Testing
             let third = try scenario.commit(files, message: "only gamma changes")
             let again = try scenario.apply(third)
             #expect(try #require(again.plan).reconcileLines == ["update Bot gamma"])
+            #expect(again.plan?.keys.isEmpty == true, "no key is revoked twice, gamma's update does not rotate")
             #expect(try scenario.store.liveState()[.bot]["delta"]?.deletedAt == delta.deletedAt)
-            #expect(try scenario.store.audit(kind: .bot, name: "delta").count == 2)
+            #expect(try scenario.store.audit(kind: .bot, name: "delta").map(\.action) == ["create", "key-issue", "delete", "key-revoke"])
         }
     }
 
@@ -169,18 +222,22 @@ import Testing
             let removed = try scenario.commit(files, message: "remove gamma")
             let deletion = try scenario.apply(removed)
             #expect(try #require(deletion.plan).reconcileLines == ["delete Bot gamma"])
+            #expect(try #require(deletion.plan).keys.map { "\($0.action) \($0.bot) (\($0.reason))" } == ["revoke gamma (bot deleted)"])
             #expect(try scenario.store.liveState()[.bot]["gamma"]?.isDeleted == true)
 
             // An unrelated commit while gamma is gone: it stays deleted, nothing is re-deleted.
             files["bots/alpha.yaml"] = ReconcileYAML.bot("alpha", perHour: 120)
             let unrelated = try scenario.commit(files, message: "alpha")
-            #expect(try #require(try scenario.apply(unrelated).plan).reconcileLines == ["update Bot alpha"])
+            let unrelatedPlan = try #require(try scenario.apply(unrelated).plan)
+            #expect(unrelatedPlan.reconcileLines == ["update Bot alpha"])
+            #expect(unrelatedPlan.keys.isEmpty, "a deleted bot gets no key")
 
             // Re-added, with a different limit and from another file.
             files["bots/team/gamma.yaml"] = ReconcileYAML.bot("gamma", perHour: 300)
             let readded = try scenario.commit(files, message: "gamma is back")
             let planned = try scenario.planAgainstStore(readded)
             #expect(try #require(planned.plan).reconcileLines == ["restore Bot gamma"])
+            #expect(try #require(planned.plan).keys.map { "\($0.action) \($0.bot) (\($0.reason))" } == ["issue gamma (bot restored)"])
             let restore = try scenario.apply(readded)
             let restoreRun = try #require(try scenario.store.runs(limit: 1).first)
             #expect(restore.run.outcome == .applied)
@@ -188,7 +245,8 @@ import Testing
             #expect(plan.reconcileLines == ["restore Bot gamma"])
             #expect(plan.changes.first?.source == "bots/team/gamma.yaml")
             #expect(plan.reconcileFields("gamma") == ["spec.rateLimits.perHour: 100 -> 300"])
-            #expect(plan.summary == "0 to create, 0 to update, 0 to delete, 1 to restore, 2 unchanged")
+            #expect(plan.keys.map { "\($0.action) \($0.bot) (\($0.reason))" } == ["issue gamma (bot restored)"])
+            #expect(plan.summary == "0 to create, 0 to update, 0 to delete, 1 to restore, 2 unchanged; 1 key action")
 
             let gamma = try #require(try scenario.store.liveState()[.bot]["gamma"])
             #expect(gamma.createdAt == original.createdAt)
@@ -199,9 +257,21 @@ import Testing
             #expect(gamma.updatedAt == restoreRun.finishedAt)
             #expect(try scenario.store.specs(.bot, as: BotSpec.self)["gamma"]?.rateLimits.perHour == 300)
 
-            let history = try scenario.store.audit(kind: .bot, name: "gamma")
+            let entries = try scenario.store.audit(kind: .bot, name: "gamma")
+            let history = entries.filter { !$0.action.hasPrefix("key-") }
             #expect(history.map(\.action) == ["create", "delete", "restore"])
             #expect(history.map(\.actor) == ["git:\(first.id.short)", "git:\(removed.id.short)", "git:\(readded.id.short)"])
+            // Its key: issued, revoked with the deletion, and a new one issued on restore.
+            let keyHistory = entries.filter { $0.action.hasPrefix("key-") }
+            try #require(keyHistory.map(\.action) == ["key-issue", "key-revoke", "key-issue"])
+            #expect(keyHistory.map(\.actor) == ["git:\(first.id.short)", "git:\(removed.id.short)", "git:\(readded.id.short)"])
+            let keys = try scenario.store.keys(bot: "gamma")
+            #expect(keys.count == 2)
+            #expect(keys.filter { $0.state == .active }.count == 1)
+            #expect(keys.filter { $0.state == .revoked }.count == 1)
+            let reissued = try keyAuditDetails(keyHistory[2])
+            #expect(reissued["keyID"] as? String == keys.first { $0.state == .active }?.id)
+            #expect(reissued["keyID"] as? String != (try keyAuditDetails(keyHistory[0])["keyID"] as? String))
             let restored = try ReconcileAuditChanges(history[2])
             #expect(restored.fields?.map(\.path) == ["spec.rateLimits.perHour"])
             #expect(restored.source == "bots/team/gamma.yaml")
@@ -239,7 +309,11 @@ import Testing
             #expect(after.specHash == before.specHash)
             // The spec did not change, so neither does the revision that last changed it.
             #expect(after.revision == before.revision)
-            #expect(try scenario.store.audit(kind: .bot, name: "beta").map(\.action) == ["create", "move"])
+            let betaAudit = try scenario.store.audit(kind: .bot, name: "beta")
+            #expect(betaAudit.filter { !$0.action.hasPrefix("key-") }.map(\.action) == ["create", "move"])
+            // A move neither issues nor rotates: beta keeps the key it got when created.
+            #expect(plan.keys.isEmpty)
+            #expect(betaAudit.filter { $0.action.hasPrefix("key-") }.map(\.action) == ["key-issue"])
         }
     }
 
@@ -357,4 +431,11 @@ import Testing
             #expect(outcome.failure == .stalled)
         }
     }
+}
+
+/// The `changes` JSON of a key audit entry (`key-issue`, `key-revoke`, ...):
+/// `reason`, `keyID`, and for a new key `display` and `generation`.
+private func keyAuditDetails(_ entry: AuditEntry) throws -> [String: Any] {
+    #expect(entry.action.hasPrefix("key-"), "\(entry.action) is not a key entry")
+    return try #require(try JSONSerialization.jsonObject(with: Data(entry.changes.utf8)) as? [String: Any])
 }

@@ -52,7 +52,6 @@ import Testing
             #expect(json["revision"] as? String == second.id.hex)
             #expect(json["valid"] as? Bool == true)
             #expect((json["errors"] as? [Any])?.isEmpty == true)
-            #expect((json["keys"] as? [Any])?.isEmpty == true)
             #expect(json["refusal"] is NSNull)
 
             let base = try #require(json["base"] as? [String: Any])
@@ -63,7 +62,16 @@ import Testing
 
             let summary = try #require(json["summary"] as? [String: Int])
             #expect(summary == ["create": 1, "update": 1, "delete": 1, "restore": 0, "move": 0,
-                                "unchanged": 1, "documents": 3, "keys": 0])
+                                "unchanged": 1, "documents": 3, "keys": 2])
+
+            // Key actions between two revisions: the deleted bot's key is
+            // revoked, the created bot gets one; alpha's update does not rotate.
+            let keys = try #require(json["keys"] as? [[String: Any]])
+            #expect(keys.count == 2)
+            for key in keys { #expect(Set(key.keys) == ["bot", "action", "reason"]) }
+            #expect(keys.map { $0["bot"] as? String } == ["beta", "gamma"])
+            #expect(keys.map { $0["action"] as? String } == ["revoke", "issue"])
+            #expect(keys.map { $0["reason"] as? String } == ["bot deleted", "bot created"])
 
             let changes = try #require(json["changes"] as? [[String: Any]])
             #expect(changes.count == 3)
@@ -131,11 +139,23 @@ import Testing
             #expect(base["revision"] == nil || base["revision"] is NSNull)
             #expect(base["name"] as? String == scenario.dbPath)
             #expect((fresh["summary"] as? [String: Int])?["create"] == 3)
+            // Both new bots would get a key.
+            #expect((fresh["summary"] as? [String: Int])?["keys"] == 2)
+            let freshKeys = try #require(fresh["keys"] as? [[String: Any]])
+            #expect(freshKeys.map { "\($0["action"] as? String ?? "?") \($0["bot"] as? String ?? "?") (\($0["reason"] as? String ?? "?"))" }
+                    == ["issue alpha (bot created)", "issue beta (bot created)"])
 
             try scenario.apply(first)
             let json = try Self.object(try scenario.planAgainstStore(second).json())
             #expect((json["base"] as? [String: Any])?["revision"] as? String == first.id.hex)
             #expect((json["changes"] as? [[String: Any]])?.map { $0["name"] as? String } == ["alpha", "beta", "gamma"])
+            #expect((json["summary"] as? [String: Int])?["keys"] == 2)
+            let keys = try #require(json["keys"] as? [[String: Any]])
+            #expect(keys.map { "\($0["action"] as? String ?? "?") \($0["bot"] as? String ?? "?") (\($0["reason"] as? String ?? "?"))" }
+                    == ["revoke beta (bot deleted)", "issue gamma (bot created)"])  // by bot name
+            // The revocation names the live key it revokes.
+            let betaKey = try #require(try scenario.store.keys(bot: "beta").first)
+            #expect(keys.first?["keyID"] as? String == betaKey.id)
         }
     }
 
@@ -185,7 +205,16 @@ import Testing
             #expect(try Self.object(try report.json())["refusal"] as? String == sentence)
             let lines = report.markdown().components(separatedBy: "\n")
             #expect(lines.last == "> **Apply would be refused:** \(sentence)")
-            #expect(lines.contains("**0 to create, 0 to update, 2 to delete, 1 unchanged**"))
+            #expect(lines.contains("**0 to create, 0 to update, 2 to delete, 1 unchanged; 2 key actions**"))
+            // Both deleted bots lose their keys.
+            let keys = try #require(lines.firstIndex(of: "Keys:"))
+            #expect(Array(lines[keys...].prefix(5)) == [
+                "Keys:",
+                "",
+                "- bot `alpha`: revoke key (bot deleted)",
+                "- bot `beta`: revoke key (bot deleted)",
+                "",
+            ])
             let allowed = try scenario.planBetween(first, second, policy: ApplyPolicy(allowMassDelete: true))
             #expect(try Self.object(try allowed.json())["refusal"] is NSNull)
             #expect(!allowed.markdown().contains("refused"))
@@ -199,7 +228,7 @@ import Testing
             let expected = """
                 ### nectar plan: `\(second.id.short) against main~1 (\(first.id.short))`
 
-                **1 to create, 1 to update, 1 to delete, 1 unchanged; 3 knowledge documents changed**
+                **1 to create, 1 to update, 1 to delete, 1 unchanged; 3 knowledge documents changed; 2 key actions**
 
                 | object | action | field | from | to |
                 |---|---|---|---|---|
@@ -216,6 +245,11 @@ import Testing
                 - remove `knowledge/c.md` in `faq`
 
                 </details>
+
+                Keys:
+
+                - bot `beta`: revoke key (bot deleted)
+                - bot `gamma`: issue key (bot created)
 
                 """
             let got = markdown.components(separatedBy: "\n")
@@ -309,10 +343,13 @@ import Testing
                 "  ~ knowledge faq: knowledge/a.md",
                 "  + knowledge faq: knowledge/b.md",
                 "  - knowledge faq: knowledge/c.md",
-                "Summary: 1 to create, 1 to update, 1 to delete, 1 unchanged; 3 knowledge documents changed",
+                "  * revoke key of bot beta (bot deleted)",
+                "  * issue key of bot gamma (bot created)",
+                "Summary: 1 to create, 1 to update, 1 to delete, 1 unchanged; 3 knowledge documents changed; 2 key actions",
             ])
             #expect(!text.contains("\u{1B}["))
             #expect(report.text(colour: true).contains("\u{1B}[33m~ update Bot alpha\u{1B}[0m"))
+            #expect(report.text(colour: true).contains("  \u{1B}[35m* issue key of bot gamma\u{1B}[0m (bot created)"))
         }
     }
 

@@ -219,11 +219,19 @@ import Testing
                 "change faq knowledge/faq/a.md", "remove faq knowledge/faq/b.md", "add faq knowledge/faq/d.md",
                 "remove guides knowledge/guides/g.md",
             ])
-            // plan --db says the same before the apply.
+            // The deleted bot loses its key, the new one gets one; the
+            // updated and the moved bot keep theirs.
+            func keyLines(_ plan: ReconcilePlan) -> [String] { plan.keys.map { "\($0.action) \($0.bot) (\($0.reason))" } }
+            #expect(keyLines(predicted) == ["revoke beta (bot deleted)", "issue zeta (bot created)"])
+            #expect(predicted.summary == "1 to create, 2 to update, 3 to delete, 1 moved, 2 unchanged; 4 knowledge documents changed; 2 key actions")
+            // plan --db says the same before the apply. (Key actions are
+            // compared regardless of order: plan --base lists them in change
+            // order, plan --db and apply list declared bots first.)
             let againstStore = try #require(try scenario.planAgainstStore(second).plan)
             #expect(againstStore.changes == predicted.changes)
             #expect(againstStore.documents == predicted.documents)
             #expect(againstStore.unchanged == predicted.unchanged)
+            #expect(keyLines(againstStore).sorted() == keyLines(predicted).sorted())
 
             let outcome = try scenario.apply(second)
             #expect(outcome.run.outcome == .applied)
@@ -231,12 +239,18 @@ import Testing
             #expect(applied.changes == predicted.changes)
             #expect(applied.documents == predicted.documents)
             #expect(applied.unchanged == predicted.unchanged)
+            #expect(keyLines(applied).sorted() == keyLines(predicted).sorted())
             #expect(applied.summary == predicted.summary)
 
             // What was recorded is what was predicted, change for change.
             let audited = try scenario.store.audit().filter { $0.runID == outcome.run.id }
-            let recorded = audited.filter { !$0.action.hasPrefix("document-") }
+            let recorded = audited.filter { !$0.action.hasPrefix("document-") && !$0.action.hasPrefix("key-") }
             #expect(recorded.map { "\($0.action) \($0.objectKind) \($0.objectName)" } == predicted.reconcileLines)
+            // Key actions are audited too, one entry per action, in the order applied.
+            let keyEntries = audited.filter { $0.action.hasPrefix("key-") }
+            #expect(keyEntries.map { "\($0.action) \($0.objectKind) \($0.objectName)" }
+                    == applied.keys.map { "key-\($0.action.rawValue) Bot \($0.bot)" })
+            #expect(keyEntries.map { "\($0.action) \($0.objectName)" }.sorted() == ["key-issue zeta", "key-revoke beta"])
             // Knowledge documents are audited too, one entry per document change.
             let documentEntries = audited.filter { $0.action.hasPrefix("document-") }
             #expect(documentEntries.map { "\($0.action) \($0.objectName)" }
@@ -273,11 +287,13 @@ import Testing
             let plan = try #require(report.plan)
             #expect(plan.reconcileLines == ["create HoneyJar shop-faq", "create Operator alice", "create Bot other", "create Bot support"])
             #expect(plan.documents.map(\.path) == ["knowledge/faq.md"])
+            #expect(plan.keys.map { "\($0.action) \($0.bot) (\($0.reason))" } == ["issue other (bot created)", "issue support (bot created)"])
             // Planning writes nothing.
             #expect(try scenario.store.runs().isEmpty)
             #expect(try scenario.store.liveState().appliedRevision == nil)
             let outcome = try scenario.apply(first)
             #expect(outcome.plan?.changes == plan.changes)
+            #expect(outcome.plan?.keys.map { "\($0.action) \($0.bot)" } == ["issue other", "issue support"])
         }
     }
 }

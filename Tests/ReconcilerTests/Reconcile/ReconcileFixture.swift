@@ -95,10 +95,12 @@ final class ReconcileScenario {
                                   base: base.id.hex, policy: policy)
     }
 
-    /// `nectar plan --db`: a revision against the live state.
+    /// `nectar plan --db`: a revision against the live state, at the
+    /// scenario's clock (not the wall clock, which would make time-based key
+    /// rotations depend on the day the tests run).
     func planAgainstStore(_ revision: CommitInfo, policy: ApplyPolicy = ApplyPolicy()) throws -> PlanReport {
         try RevisionPlanning.plan(repository: repoPath, declarationsPath: "bots", revision: revision.id.hex,
-                                  store: try store, policy: policy)
+                                  store: try store, policy: policy, now: clock.last)
     }
 
     /// Everything the runtime serves, as one comparable value.

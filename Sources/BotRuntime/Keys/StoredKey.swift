@@ -1,0 +1,62 @@
+import Foundation
+
+/// An API key as the store holds it: never the secret, only its SHA-256.
+public struct StoredKey: Sendable, Hashable, Codable {
+    /// Where a key stands.
+    public enum State: String, Sendable, Hashable, Codable, CaseIterable {
+        /// The bot's current key.
+        case active
+        /// Rotated out; valid until `expiresAt`.
+        case grace
+        /// No longer valid.
+        case revoked
+    }
+
+    /// `key_` + 12 random base62 characters: safe to print and to log.
+    public var id: String
+    public var bot: String
+    /// The `spec.apiKeys.generation` it was issued for.
+    public var generation: Int
+    /// Lowercase hex SHA-256 of the secret.
+    public var secretHash: String
+    /// `nb_Ab12…9xYz`.
+    public var display: String
+    public var state: State
+    /// `reconcile` (git) or `emergency` (`nectar keys rotate`).
+    public var origin: String
+    public var createdAt: Date
+    /// When it stopped being the active key.
+    public var rotatedAt: Date?
+    /// End of the grace period.
+    public var expiresAt: Date?
+    public var revokedAt: Date?
+    public var revokedReason: String?
+    public var lastUsedAt: Date?
+
+    public init(id: String, bot: String, generation: Int, secretHash: String, display: String, state: State,
+                origin: String, createdAt: Date, rotatedAt: Date? = nil, expiresAt: Date? = nil,
+                revokedAt: Date? = nil, revokedReason: String? = nil, lastUsedAt: Date? = nil) {
+        self.id = id
+        self.bot = bot
+        self.generation = generation
+        self.secretHash = secretHash
+        self.display = display
+        self.state = state
+        self.origin = origin
+        self.createdAt = createdAt
+        self.rotatedAt = rotatedAt
+        self.expiresAt = expiresAt
+        self.revokedAt = revokedAt
+        self.revokedReason = revokedReason
+        self.lastUsedAt = lastUsedAt
+    }
+
+    /// Whether the key authenticates at `date`.
+    public func isValid(at date: Date) -> Bool {
+        switch state {
+        case .active: return true
+        case .grace: return expiresAt.map { date < $0 } ?? false
+        case .revoked: return false
+        }
+    }
+}

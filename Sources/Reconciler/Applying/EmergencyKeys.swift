@@ -1,0 +1,102 @@
+import Foundation
+
+/// Key actions taken outside git: `nectar keys rotate` and `nectar keys revoke`.
+/// Audited like a reconcile; the drift report flags an emergency rotation
+/// until git's generation catches up.
+public struct EmergencyKeys: Sendable {
+    public var store: RuntimeStore
+    public var keyDirectory: KeyDirectory?
+    public var now: @Sendable () -> Date
+
+    public init(store: RuntimeStore, keyDirectory: KeyDirectory?, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.store = store
+        self.keyDirectory = keyDirectory
+        self.now = now
+    }
+
+    /// What a rotation did.
+    public struct Rotation: Sendable {
+        public var newKey: StoredKey
+        /// One sentence about the previous key.
+        public var previous: String
+    }
+
+    /// Issues a new active key for `bot` now. The previous key gets the
+    /// bot's effective grace period, or is revoked at once with `revokeOld`.
+    public func rotate(bot name: String, revokeOld: Bool, actor: String) throws -> Rotation {
+        let at = now()
+        guard let json = try store.specJSON(.bot, names: [name])[name],
+              try store.liveState()[.bot][name]?.isDeleted == false else {
+            throw EmergencyKeyError(message: "bot \(name) is not live")
+        }
+        let spec = try JSONDecoder().decode(BotSpec.self, from: Data(json.utf8))
+        let policies = Array(try store.specs(.keyRotationPolicy, as: KeyRotationPolicySpec.self).values)
+        var index = PolicyIndex(policies)
+        let grace = revokeOld ? SpecDuration(seconds: 0) : index.rotation(for: spec).gracePeriod
+        let active = try store.keys(bot: name).first { $0.state == .active }
+
+        let key = APIKey.generate()
+        let id = APIKey.newKeyID()
+        let stored = StoredKey(id: id, bot: name, generation: active?.generation ?? spec.apiKeys.generation,
+                               secretHash: key.secretHash, display: key.display, state: .active, origin: "emergency", createdAt: at)
+        let sealed = try spec.apiKeys.recipients.map { try KeySealing.seal(key, keyID: id, bot: name, to: $0, at: at) }
+        var transitions: [KeyTransition] = []
+        var previousEntry: KeyDirectory.Entry?
+        var previous = "the bot had no active key"
+        if let active {
+            if grace.seconds > 0 {
+                let until = at.addingTimeInterval(TimeInterval(grace.seconds))
+                transitions.append(KeyTransition(keyID: active.id, state: .grace, at: at, expiresAt: until, bot: name))
+                previousEntry = ChangeSetBuilder.entry(active.id, inFileOf: name, keyDirectory).map {
+                    var entry = $0
+                    entry.validUntil = until
+                    return entry
+                }
+                previous = "previous key \(active.id) stays valid for \(grace)"
+            } else {
+                transitions.append(KeyTransition(keyID: active.id, state: .revoked, at: at, reason: "emergency rotation", bot: name))
+                previous = "previous key \(active.id) revoked"
+            }
+        }
+        // The file first, then the commit that makes the new key valid.
+        if let keyDirectory {
+            try keyDirectory.write(KeyDirectory.File(
+                bot: name, active: KeyDirectory.Entry(id: id, key: key.secret, generation: stored.generation, issuedAt: at),
+                previous: previousEntry))
+            keyDirectory.syncDirectory()
+        } else if sealed.isEmpty {
+            throw EmergencyKeyError(message: "bot \(name) has no recipients and no key directory was given; the new key would have no holder")
+        }
+        let details: JSONValue = .object([
+            "keyID": .string(id), "display": .string(key.display), "previousKeyID": active.map { .string($0.id) } ?? .null,
+            "revokedOld": .bool(grace.seconds == 0), "reason": .string("emergency rotation"),
+        ])
+        try store.applyKeyChanges(issues: [KeyIssue(key: stored, sealed: sealed)], transitions: transitions, audit: [
+            AuditEntry(at: at, actor: actor, action: "key-rotate", objectKind: ObjectKind.bot.rawValue, objectName: name,
+                       changes: String(decoding: details.canonicalJSON, as: UTF8.self)),
+        ])
+        return Rotation(newKey: stored, previous: previous)
+    }
+
+    /// Revokes one key of `bot` now.
+    public func revoke(bot name: String, keyID: String, actor: String) throws {
+        guard let key = try store.keys(bot: name).first(where: { $0.id == keyID }) else {
+            throw EmergencyKeyError(message: "bot \(name) has no key \(keyID)")
+        }
+        guard key.state != .revoked else { throw EmergencyKeyError(message: "key \(keyID) of bot \(name) is already revoked") }
+        let at = now()
+        let details: JSONValue = .object(["keyID": .string(keyID), "display": .string(key.display), "reason": .string("revoked by operator")])
+        try store.applyKeyChanges(issues: [], transitions: [
+            KeyTransition(keyID: keyID, state: .revoked, at: at, reason: "revoked by operator", bot: name),
+        ], audit: [
+            AuditEntry(at: at, actor: actor, action: "key-revoke", objectKind: ObjectKind.bot.rawValue, objectName: name,
+                       changes: String(decoding: details.canonicalJSON, as: UTF8.self)),
+        ])
+    }
+}
+
+/// An emergency key action that cannot be done, as one sentence.
+public struct EmergencyKeyError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}

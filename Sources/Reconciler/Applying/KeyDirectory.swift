@@ -1,0 +1,112 @@
+import Foundation
+
+/// The key directory (`--key-dir`): one file per bot, mode 0600, replaced
+/// atomically (write a new file, rename it over the old), holding the bot's
+/// active key and, during a grace period, the previous one. It is written *before* the database commit that makes a
+/// new key valid, so a crash in between leaves a file with a key that is not
+/// valid yet next to the one that still is: every valid key has a holder.
+public struct KeyDirectory: Sendable {
+    /// The directory.
+    public let path: String
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    /// One key in a bot's file.
+    public struct Entry: Codable, Sendable, Hashable {
+        public var id: String
+        public var key: String
+        public var generation: Int
+        public var issuedAt: Date
+        /// For the previous key: when it stops working.
+        public var validUntil: Date?
+    }
+
+    /// What a bot's file holds.
+    public struct File: Codable, Sendable, Hashable {
+        public var bot: String
+        public var active: Entry
+        public var previous: Entry?
+    }
+
+    /// The file of `bot`, or nil when there is none or it cannot be read.
+    public func read(bot: String) -> File? {
+        guard let data = FileManager.default.contents(atPath: filePath(bot)) else { return nil }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try? decoder.decode(File.self, from: data)
+    }
+
+    func filePath(_ bot: String) -> String { path + "/" + bot + ".json" }
+
+    /// Writes a bot's file atomically: a new file with mode 0600 in the same
+    /// directory, flushed, then renamed over the old one.
+    public func write(_ file: File) throws {
+        try ensureDirectory()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        let data = try encoder.encode(file) + Data("\n".utf8)
+        let target = filePath(file.bot)
+        let temporary = path + "/." + file.bot + ".json." + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw KeyDirectoryError(path: temporary, operation: "create", code: errno) }
+        var failure: Int32 = 0
+        data.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let written = Foundation.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+                if written < 0 { failure = errno; return }
+                offset += written
+            }
+        }
+        // No fsync per file: a process crash keeps written data (the page
+        // cache survives it); `syncDirectory()` runs once after a batch.
+        close(descriptor)
+        if failure != 0 {
+            unlink(temporary)
+            throw KeyDirectoryError(path: temporary, operation: "write", code: failure)
+        }
+        if rename(temporary, target) != 0 {
+            let code = errno
+            unlink(temporary)
+            throw KeyDirectoryError(path: target, operation: "replace", code: code)
+        }
+    }
+
+    /// Removes a bot's file (its keys were revoked).
+    public func remove(bot: String) {
+        unlink(filePath(bot))
+    }
+
+    /// Makes the directory (mode 0700) if it does not exist.
+    func ensureDirectory() throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw KeyDirectoryError(path: path, operation: "use as key directory", code: ENOTDIR) }
+            return
+        }
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+    }
+
+    /// Flushes the directory itself so renames survive an operating-system crash.
+    func syncDirectory() {
+        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { return }
+        fsync(descriptor)
+        close(descriptor)
+    }
+}
+
+/// A key file could not be written: one sentence, never a key.
+public struct KeyDirectoryError: Error, Sendable, CustomStringConvertible {
+    public var path: String
+    public var operation: String
+    public var code: Int32
+
+    public var description: String {
+        "cannot \(operation) \(path): \(String(cString: strerror(code)))"
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+
+/// Decides the key actions of a reconcile: issue, rotate, revoke, expire.
+///
+/// Time-based rotation needs no commit: every reconcile evaluates the clock
+/// it is given, and reports when the next time-based action falls due so
+/// that a repeated apply can be skipped until then.
+struct KeyPlanner {
+    let now: Date
+
+    func plan(_ plan: inout ReconcilePlan, desired: DesiredState, live: LiveState) {
+        var actions: [ReconcilePlan.KeyAction] = []
+        var next: Date?
+        func due(_ date: Date) { next = min(next ?? date, date) }
+        var arrived: [String: String] = [:]
+        for change in plan.changes where change.kind == .bot {
+            if change.action == .create { arrived[change.name] = "bot created" }
+            if change.action == .restore { arrived[change.name] = "bot restored" }
+        }
+        var policies = PolicyIndex(desired.policies.map(\.spec))
+
+        for declared in desired.bots {
+            let bot = declared.spec
+            let keys = live.keys[bot.name] ?? []
+            let rotation = policies.rotation(for: bot)
+            let active = keys.first { $0.state == .active }
+            if let active {
+                var reason: String?
+                if bot.apiKeys.generation > active.generation {
+                    reason = "generation \(active.generation) -> \(bot.apiKeys.generation)"
+                } else if let every = rotation.rotateEvery {
+                    let dueAt = active.createdAt.addingTimeInterval(TimeInterval(every.seconds))
+                    if now >= dueAt {
+                        let age = Self.age(now.timeIntervalSince(active.createdAt))
+                        reason = bot.apiKeys.rotateEvery == nil
+                            ? rotation.policy.map { "policy \($0): \(age) old, every \(every)" } ?? "\(age) old, every \(every)"
+                            : "rotateEvery \(every): \(age) old"
+                    } else {
+                        due(dueAt)
+                    }
+                }
+                if let reason {
+                    actions.append(.init(bot: bot.name, action: .rotate, reason: reason, keyID: active.id,
+                                         gracePeriod: rotation.gracePeriod, generation: bot.apiKeys.generation))
+                    if let every = rotation.rotateEvery { due(now.addingTimeInterval(TimeInterval(every.seconds))) }
+                    if rotation.gracePeriod.seconds > 0 { due(now.addingTimeInterval(TimeInterval(rotation.gracePeriod.seconds))) }
+                }
+            } else {
+                actions.append(.init(bot: bot.name, action: .issue,
+                                     reason: arrived[bot.name] ?? "no active key",
+                                     generation: bot.apiKeys.generation))
+                if let every = rotation.rotateEvery { due(now.addingTimeInterval(TimeInterval(every.seconds))) }
+            }
+            for key in keys where key.state == .grace {
+                if let expires = key.expiresAt, expires > now {
+                    due(expires)
+                } else {
+                    actions.append(.init(bot: bot.name, action: .expire, reason: "grace period ended", keyID: key.id))
+                }
+            }
+        }
+        for change in plan.changes where change.kind == .bot && change.action == .delete {
+            for key in live.keys[change.name] ?? [] {
+                actions.append(.init(bot: change.name, action: .revoke, reason: "bot deleted", keyID: key.id))
+            }
+        }
+        plan.keys = Self.ordered(actions)
+        plan.nextKeyEvent = next
+    }
+
+    /// One order for every planner: by bot, then issue, rotate, expire, revoke.
+    static func ordered(_ actions: [ReconcilePlan.KeyAction]) -> [ReconcilePlan.KeyAction] {
+        let rank: [ReconcilePlan.KeyAction.Kind: Int] = [.issue: 0, .rotate: 1, .expire: 2, .revoke: 3]
+        return actions.sorted { ($0.bot, rank[$0.action]!) < ($1.bot, rank[$1.action]!) }
+    }
+
+    /// The key actions two revisions imply, without live keys (`plan --base`):
+    /// new and restored bots get a key, deleted bots lose theirs, a bumped
+    /// generation rotates. Rotations that fall due with time are not visible
+    /// here; `plan --db` shows them.
+    static func planBetweenRevisions(_ plan: inout ReconcilePlan) {
+        var actions: [ReconcilePlan.KeyAction] = []
+        for change in plan.changes where change.kind == .bot {
+            switch change.action {
+            case .create, .restore:
+                actions.append(.init(bot: change.name, action: .issue, reason: change.action == .create ? "bot created" : "bot restored"))
+            case .delete:
+                actions.append(.init(bot: change.name, action: .revoke, reason: "bot deleted"))
+            case .update:
+                // Only a higher generation rotates (as apply decides); lowering it does nothing.
+                if let bump = change.fields.first(where: { $0.path == "spec.apiKeys.generation" }),
+                   case .number(let from)? = bump.from, case .number(let to)? = bump.to, to > from {
+                    actions.append(.init(bot: change.name, action: .rotate,
+                                         reason: "generation \(bump.from?.description ?? "?") -> \(bump.to?.description ?? "?")"))
+                }
+            case .move:
+                break
+            }
+        }
+        plan.keys = ordered(actions)
+    }
+
+    /// `31d`, `5h`, `40m`: the age of a key, rounded down to its largest unit.
+    static func age(_ seconds: TimeInterval) -> String {
+        let whole = Int64(max(0, seconds))
+        if whole >= 86_400 { return "\(whole / 86_400)d" }
+        if whole >= 3_600 { return "\(whole / 3_600)h" }
+        if whole >= 60 { return "\(whole / 60)m" }
+        return "\(whole)s"
+    }
+}
+
+/// Policy selection memoised by the values of the labels selectors name:
+/// most bots share a few, so 10,000 bots cost a few selections.
+struct PolicyIndex {
+    let policies: [KeyRotationPolicySpec]
+    private let selectorKeys: [String]
+    private var memo: [[String?]: (PolicySelection, KeyRotationPolicySpec?)] = [:]
+    private var key: [String?]
+
+    init(_ policies: [KeyRotationPolicySpec]) {
+        self.policies = policies
+        self.selectorKeys = Array(Set(policies.flatMap(\.selector.keys))).sorted()
+        self.key = Array(repeating: nil, count: selectorKeys.count)
+    }
+
+    /// The selection for a bot and the selected policy, if one.
+    mutating func select(_ bot: BotSpec) -> (PolicySelection, KeyRotationPolicySpec?) {
+        let labels = bot.metadata.labels
+        for (index, name) in selectorKeys.enumerated() { key[index] = labels[name] }
+        if let known = memo[key] { return known }
+        let selection = PolicySelection.select(for: bot, among: policies)
+        var selected: KeyRotationPolicySpec?
+        if case .policy(let name) = selection { selected = policies.first { $0.name == name } }
+        memo[key] = (selection, selected)
+        return (selection, selected)
+    }
+
+    /// The rotation settings that apply to a bot.
+    mutating func rotation(for bot: BotSpec) -> EffectiveRotation {
+        EffectiveRotation.resolve(for: bot, policy: select(bot).1)
+    }
+}
