@@ -53,7 +53,7 @@ struct ApplyBenchmark {
         if ProcessInfo.processInfo.environment["NECTAR_BENCH_PROFILE"] == "cold" {
             for index in 0..<5 {
                 let store = try RuntimeStore.open(path: root + "/profile-\(index).sqlite")
-                let outcome = RevisionReconciler(repositoryPath: repoPath, store: store, keyDirectory: KeyDirectory(path: root + "/keys-\(UUID().uuidString)")).reconcile(revision: revisionA.id.hex)
+                let outcome = RevisionReconciler(repositoryPath: repoPath, store: store).reconcile(revision: revisionA.id.hex)
                 try Self.expect(outcome, .applied)
                 print(outcome.stepSeconds.map { String(format: "%@ %.1f ms", $0.step, $0.seconds * 1000) }.joined(separator: ", "))
             }

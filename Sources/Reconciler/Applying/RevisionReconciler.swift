@@ -92,6 +92,8 @@ public struct RevisionReconciler: Sendable {
         var diagnostics: [Diagnostic] = []
         var recordedRun: ReconcileRun?
         var stateVersion: Int64 = 0
+        /// The next key event recorded by an apply nothing has touched since.
+        var knownNextKeyEvent: Date?
 
         init(revision: String, trigger: String, startedAt: Date) {
             self.revision = revision
@@ -116,6 +118,9 @@ public struct RevisionReconciler: Sendable {
     func skipIfApplied(_ attempt: inout Attempt) throws -> Step {
         let marker = try store.appliedMarker()
         attempt.stateVersion = marker.stateVersion
+        if marker.untouched, marker.declarationsPath == GitRepository.normalize(declarationsPath) {
+            attempt.knownNextKeyEvent = marker.nextKeyEvent
+        }
         guard marker.untouched, marker.revision == attempt.commit?.id.hex,
               marker.declarationsPath == GitRepository.normalize(declarationsPath) else { return .proceed }
         // A key rotation or grace expiry that fell due needs a reconcile, new commit or not.
@@ -154,7 +159,7 @@ public struct RevisionReconciler: Sendable {
         var plan = try Planner().plan(desired: encoded, baseline: PlanSide(live: live)) { kind, names in
             try store.specJSON(kind, names: names)
         }
-        KeyPlanner(now: attempt.startedAt).plan(&plan, desired: encoded.state, live: live)
+        KeyPlanner(now: attempt.startedAt, knownNextEvent: attempt.knownNextKeyEvent).plan(&plan, desired: encoded.state, live: live)
         attempt.plan = plan
         return .proceed
     }

@@ -7,6 +7,10 @@ import Foundation
 /// that a repeated apply can be skipped until then.
 struct KeyPlanner {
     let now: Date
+    /// When the last apply recorded the next time-based key action, if that
+    /// apply left the state untouched since: then only bots whose spec changed
+    /// can have a key action before that time, and only they are examined.
+    var knownNextEvent: Date? = nil
 
     func plan(_ plan: inout ReconcilePlan, desired: DesiredState, live: LiveState) {
         var actions: [ReconcilePlan.KeyAction] = []
@@ -19,7 +23,13 @@ struct KeyPlanner {
         }
         var policies = PolicyIndex(desired.policies.map(\.spec))
 
+        var only: Set<String>?
+        if let known = knownNextEvent, now < known {
+            only = Set(plan.changes.lazy.filter { $0.kind == .bot }.map(\.name))
+            next = known
+        }
         for declared in desired.bots {
+            if let only, !only.contains(declared.spec.name) { continue }
             let bot = declared.spec
             let keys = live.keys[bot.name] ?? []
             let rotation = policies.rotation(for: bot)
