@@ -36,7 +36,7 @@ struct Keys: ParsableCommand {
             let now = Date()
             var lines = ["BOT\tKEY\tDISPLAY\tSTATE\tGENERATION\tAGE\tEXPIRES\tORIGIN"]
             for key in keys {
-                let age = KeyAge.text(now.timeIntervalSince(key.createdAt))
+                let age = StoredKey.ageText(now.timeIntervalSince(key.createdAt))
                 let until = key.state == .grace ? key.expiresAt.map(KeyAge.timestamp) ?? "-"
                     : key.state == .revoked ? "revoked (\(key.revokedReason ?? "-"))" : "-"
                 lines.append("\(key.bot)\t\(key.id)\t\(key.display)\t\(key.state.rawValue)\t\(key.generation)\t\(age)\t\(until)\t\(key.origin)")
@@ -145,14 +145,6 @@ struct Keys: ParsableCommand {
 
 /// Ages and times for key listings.
 enum KeyAge {
-    static func text(_ seconds: TimeInterval) -> String {
-        let whole = Int64(max(0, seconds))
-        if whole >= 86_400 { return "\(whole / 86_400)d" }
-        if whole >= 3_600 { return "\(whole / 3_600)h" }
-        if whole >= 60 { return "\(whole / 60)m" }
-        return "\(whole)s"
-    }
-
     static func timestamp(_ date: Date) -> String {
         ISO8601DateFormatter().string(from: date)
     }

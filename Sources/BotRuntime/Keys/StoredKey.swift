@@ -60,3 +60,15 @@ public struct StoredKey: Sendable, Hashable, Codable {
         }
     }
 }
+
+extension StoredKey {
+    /// `31d`, `5h`, `40m`, `12s`: an age rounded down to its largest unit,
+    /// as plans and key listings show it.
+    public static func ageText(_ seconds: TimeInterval) -> String {
+        let whole = Int64(max(0, seconds))
+        if whole >= 86_400 { return "\(whole / 86_400)d" }
+        if whole >= 3_600 { return "\(whole / 3_600)h" }
+        if whole >= 60 { return "\(whole / 60)m" }
+        return "\(whole)s"
+    }
+}

@@ -59,22 +59,33 @@ public final class GitRepository {
             try walk(root, prefix: "", into: &files)
             return files
         }
-        var entry: OpaquePointer?
-        let result = git_tree_entry_bypath(&entry, root.pointer, prefix)
-        if result == GIT_ENOTFOUND.rawValue { return [] }
-        try check("read \(prefix) at \(commit.id.short)", result)
-        guard let entry else { return [] }
-        defer { git_tree_entry_free(entry) }
-        switch git_tree_entry_type(entry) {
-        case GIT_OBJECT_TREE:
-            let subtree = try lookupTree(ObjectID(git_tree_entry_id(entry).pointee))
-            try walk(subtree, prefix: prefix + "/", into: &files)
-        case GIT_OBJECT_BLOB:
-            files.append(TreeFile(path: prefix, blobID: ObjectID(git_tree_entry_id(entry).pointee)))
-        default:
+        switch try entry(prefix, in: root, at: commit) {
+        case .tree(let id)?:
+            try walk(try lookupTree(id), prefix: prefix + "/", into: &files)
+        case .blob(let id)?:
+            files.append(TreeFile(path: prefix, blobID: id))
+        case nil:
             break
         }
         return files
+    }
+
+    private enum PathEntry { case tree(ObjectID), blob(ObjectID) }
+
+    /// What `path` names inside `tree`: a subtree, a blob, or nothing.
+    private func entry(_ path: String, in tree: GitTreeHandle, at commit: CommitInfo) throws(GitError) -> PathEntry? {
+        var entry: OpaquePointer?
+        let result = git_tree_entry_bypath(&entry, tree.pointer, path)
+        if result == GIT_ENOTFOUND.rawValue { return nil }
+        try check("read \(path) at \(commit.id.short)", result)
+        guard let entry else { return nil }
+        defer { git_tree_entry_free(entry) }
+        let id = ObjectID(git_tree_entry_id(entry).pointee)
+        switch git_tree_entry_type(entry) {
+        case GIT_OBJECT_TREE: return .tree(id)
+        case GIT_OBJECT_BLOB: return .blob(id)
+        default: return nil
+        }
     }
 
     /// The direct entries of the directory `directory` at `commit`: regular
@@ -84,14 +95,8 @@ public final class GitRepository {
         let prefix = Self.normalize(directory)
         var tree = try lookupTree(commit.treeID)
         if !prefix.isEmpty {
-            var entry: OpaquePointer?
-            let result = git_tree_entry_bypath(&entry, tree.pointer, prefix)
-            if result == GIT_ENOTFOUND.rawValue { return [] }
-            try check("read \(prefix) at \(commit.id.short)", result)
-            guard let entry else { return [] }
-            defer { git_tree_entry_free(entry) }
-            guard git_tree_entry_type(entry) == GIT_OBJECT_TREE else { return [] }
-            tree = try lookupTree(ObjectID(git_tree_entry_id(entry).pointee))
+            guard case .tree(let id)? = try entry(prefix, in: tree, at: commit) else { return [] }
+            tree = try lookupTree(id)
         }
         let base = prefix.isEmpty ? "" : prefix + "/"
         var entries: [TreeEntry] = []

@@ -41,7 +41,7 @@ struct KeyPlanner {
                 } else if let every = rotation.rotateEvery {
                     let dueAt = active.createdAt.addingTimeInterval(TimeInterval(every.seconds))
                     if now >= dueAt {
-                        let age = Self.age(now.timeIntervalSince(active.createdAt))
+                        let age = StoredKey.ageText(now.timeIntervalSince(active.createdAt))
                         reason = bot.apiKeys.rotateEvery == nil
                             ? rotation.policy.map { "policy \($0): \(age) old, every \(every)" } ?? "\(age) old, every \(every)"
                             : "rotateEvery \(every): \(age) old"
@@ -108,15 +108,6 @@ struct KeyPlanner {
             }
         }
         plan.keys = ordered(actions)
-    }
-
-    /// `31d`, `5h`, `40m`: the age of a key, rounded down to its largest unit.
-    static func age(_ seconds: TimeInterval) -> String {
-        let whole = Int64(max(0, seconds))
-        if whole >= 86_400 { return "\(whole / 86_400)d" }
-        if whole >= 3_600 { return "\(whole / 3_600)h" }
-        if whole >= 60 { return "\(whole / 60)m" }
-        return "\(whole)s"
     }
 }
 
