@@ -144,6 +144,12 @@ import Darwin
             posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
             posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
             posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+            // Key files go next to the database, never into the package's ./keys.
+            var arguments = arguments
+            if arguments.first == "apply", !arguments.contains("--key-dir"),
+               let db = arguments.firstIndex(of: "--db").map({ arguments[$0 + 1] }) {
+                arguments += ["--key-dir", db + ".keys"]
+            }
             let argv: [UnsafeMutablePointer<CChar>?] = ([ReconcileCLI.binary] + arguments).map { strdup($0) } + [nil]
             let envp: [UnsafeMutablePointer<CChar>?] = ProcessInfo.processInfo.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
             defer {

@@ -294,6 +294,12 @@ enum ReconcileCLI {
     static func run(_ arguments: [String], in directory: String? = nil) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
+        var arguments = arguments
+        // Key files go next to the database, never into the package's ./keys.
+        if arguments.first == "apply", !arguments.contains("--key-dir"),
+           let db = arguments.firstIndex(of: "--db").map({ arguments[$0 + 1] }) {
+            arguments += ["--key-dir", db + ".keys"]
+        }
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nectar-cli-\(UUID().uuidString)")
