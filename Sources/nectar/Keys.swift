@@ -129,12 +129,19 @@ struct Keys: ParsableCommand {
             @Option(name: .long, help: "Where to write the identity.") var out: String
 
             func run() throws {
-                if FileManager.default.fileExists(atPath: out) {
-                    throw CommandFailure.exit(CommandFailure(message: "\(out) already exists; refusing to overwrite an identity"))
-                }
                 let identity = KeyIdentity.generate()
-                guard FileManager.default.createFile(atPath: out, contents: Data(identity.fileContents.utf8),
-                                                     attributes: [.posixPermissions: 0o600]) else {
+                // Created 0600 and exclusively: never readable by others, never
+                // replacing an identity that exists.
+                let descriptor = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+                guard descriptor >= 0 else {
+                    let reason = errno == EEXIST ? "it already exists; refusing to overwrite an identity" : String(cString: strerror(errno))
+                    throw CommandFailure.exit(CommandFailure(message: "cannot create \(out): \(reason)"))
+                }
+                let bytes = Array(identity.fileContents.utf8)
+                let written = bytes.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
+                close(descriptor)
+                guard written == bytes.count else {
+                    unlink(out)
                     throw CommandFailure.exit(CommandFailure(message: "cannot write \(out)"))
                 }
                 Terminal.standardOutput(identity.publicKeyBase64)

@@ -166,8 +166,15 @@ public struct KeyIdentity: Sendable, CustomStringConvertible, CustomReflectable 
 
     /// A base64 X25519 public key, or nil if `text` is not one.
     static func publicKey(base64 text: String) -> Curve25519.KeyAgreement.PublicKey? {
-        guard let raw = Data(base64Encoded: text.trimmingCharacters(in: .whitespaces)), raw.count == 32 else { return nil }
-        return try? Curve25519.KeyAgreement.PublicKey(rawRepresentation: raw)
+        guard let raw = Data(base64Encoded: text.trimmingCharacters(in: .whitespaces)), raw.count == 32,
+              let key = try? Curve25519.KeyAgreement.PublicKey(rawRepresentation: raw) else { return nil }
+        // A low-order point (all zeros, and the few others of small order)
+        // gives the same all-zero shared secret for every private key: a key
+        // "sealed" to it is readable by anyone. Agree with a throwaway key
+        // and refuse an all-zero result.
+        guard let shared = try? Curve25519.KeyAgreement.PrivateKey().sharedSecretFromKeyAgreement(with: key),
+              shared.withUnsafeBytes({ bytes in bytes.contains { $0 != 0 } }) else { return nil }
+        return key
     }
 }
 

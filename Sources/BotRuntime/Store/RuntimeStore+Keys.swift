@@ -128,8 +128,19 @@ extension RuntimeStore {
 
     /// Applies key transitions outside a reconcile (emergency rotate/revoke),
     /// with their audit entries, in one transaction.
-    public func applyKeyChanges(issues: [KeyIssue], transitions: [KeyTransition], audit: [AuditEntry]) throws(StoreError) {
+    public func applyKeyChanges(issues: [KeyIssue], transitions: [KeyTransition], audit: [AuditEntry],
+                                expectingActive expected: (bot: String, keyID: String?)? = nil) throws(StoreError) {
+        let path = self.path
         try write { db in
+            if let expected {
+                // The active key read before must still be the active key:
+                // a reconcile that rotated in between wins, nothing is written.
+                let active = try String.fetchOne(db, sql: "SELECT id FROM api_key WHERE bot = ? AND state = 'active'",
+                                                 arguments: [expected.bot])
+                if active != expected.keyID {
+                    throw StoreError.database(path: path, message: "the active key of bot \(expected.bot) changed meanwhile; nothing was written, try again")
+                }
+            }
             var changes = ChangeSet(revision: "")
             changes.keyIssues = issues
             changes.keyTransitions = transitions

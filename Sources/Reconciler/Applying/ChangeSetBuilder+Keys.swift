@@ -6,7 +6,7 @@ extension ChangeSetBuilder {
     /// recipient, and adds the records, transitions and audit entries to
     /// `changes`. Returns the key files to write before the commit; the
     /// secrets exist only in these values, in memory.
-    func addKeyChanges(_ plan: ReconcilePlan, encoded: EncodedState, keyDirectory: KeyDirectory?,
+    func addKeyChanges(_ plan: ReconcilePlan, encoded: EncodedState, live: LiveState, keyDirectory: KeyDirectory?,
                        to changes: inout ChangeSet) throws -> [KeyDirectory.File] {
         guard !plan.keys.isEmpty else { return [] }
         let actor = "git:\(commit.id.short)"
@@ -34,28 +34,25 @@ extension ChangeSetBuilder {
                 details["display"] = .string(key.display)
                 details["generation"] = .number(Double(generation))
                 if !sealed.isEmpty { details["sealedTo"] = .number(Double(sealed.count)) }
-                var previous: KeyDirectory.Entry?
+                var until: Date?
                 if action.action == .rotate, let old = action.keyID {
                     let grace = action.gracePeriod ?? APIKeySpec.defaultGracePeriod
                     if grace.seconds > 0 {
-                        let until = at.addingTimeInterval(TimeInterval(grace.seconds))
+                        until = at.addingTimeInterval(TimeInterval(grace.seconds))
                         changes.keyTransitions.append(KeyTransition(keyID: old, state: .grace, at: at, expiresAt: until, bot: action.bot))
-                        previous = Self.entry(old, inFileOf: action.bot, keyDirectory).map { entry in
-                            var entry = entry
-                            entry.validUntil = until
-                            return entry
-                        }
                     } else {
+                        until = at  // valid until this commit; kept in the file until then
                         changes.keyTransitions.append(KeyTransition(keyID: old, state: .revoked, at: at,
                                                                     reason: "rotated with no grace period", bot: action.bot))
                     }
                     details["previousKeyID"] = .string(old)
                 }
-                if keyDirectory != nil {
-                    files.append(KeyDirectory.File(
-                        bot: action.bot,
-                        active: KeyDirectory.Entry(id: id, key: key.secret, generation: generation, issuedAt: at),
-                        previous: previous))
+                if let keyDirectory {
+                    let valid = (live.keys[action.bot] ?? []).filter { $0.isValid(at: at) }
+                    files.append(.next(bot: action.bot,
+                                       active: KeyDirectory.Entry(id: id, key: key.secret, generation: generation, issuedAt: at),
+                                       rotatingOut: action.keyID, until: until, valid: valid,
+                                       current: keyDirectory.read(bot: action.bot)))
                 }
             case .revoke, .expire:
                 guard let id = action.keyID else { continue }
@@ -67,14 +64,5 @@ extension ChangeSetBuilder {
                                             changes: String(decoding: JSONValue.object(details).canonicalJSON, as: UTF8.self)))
         }
         return files
-    }
-
-    /// The plaintext of key `id` if the bot's current key file holds it (as
-    /// its active or its previous key): the holder keeps it during the grace period.
-    static func entry(_ id: String, inFileOf bot: String, _ directory: KeyDirectory?) -> KeyDirectory.Entry? {
-        guard let file = directory?.read(bot: bot) else { return nil }
-        if file.active.id == id { return file.active }
-        if file.previous?.id == id { return file.previous }
-        return nil
     }
 }

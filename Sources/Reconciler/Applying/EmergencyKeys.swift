@@ -41,28 +41,26 @@ public struct EmergencyKeys: Sendable {
                                secretHash: key.secretHash, display: key.display, state: .active, origin: "emergency", createdAt: at)
         let sealed = try spec.apiKeys.recipients.map { try KeySealing.seal(key, keyID: id, bot: name, to: $0, at: at) }
         var transitions: [KeyTransition] = []
-        var previousEntry: KeyDirectory.Entry?
         var previous = "the bot had no active key"
+        var until: Date?
         if let active {
             if grace.seconds > 0 {
-                let until = at.addingTimeInterval(TimeInterval(grace.seconds))
+                until = at.addingTimeInterval(TimeInterval(grace.seconds))
                 transitions.append(KeyTransition(keyID: active.id, state: .grace, at: at, expiresAt: until, bot: name))
-                previousEntry = ChangeSetBuilder.entry(active.id, inFileOf: name, keyDirectory).map {
-                    var entry = $0
-                    entry.validUntil = until
-                    return entry
-                }
                 previous = "previous key \(active.id) stays valid for \(grace)"
             } else {
+                until = at
                 transitions.append(KeyTransition(keyID: active.id, state: .revoked, at: at, reason: "emergency rotation", bot: name))
                 previous = "previous key \(active.id) revoked"
             }
         }
-        // The file first, then the commit that makes the new key valid.
+        // The file first (holding every key valid before and after), then the
+        // commit that makes the new key valid.
         if let keyDirectory {
-            try keyDirectory.write(KeyDirectory.File(
-                bot: name, active: KeyDirectory.Entry(id: id, key: key.secret, generation: stored.generation, issuedAt: at),
-                previous: previousEntry))
+            let valid = try store.keys(bot: name).filter { $0.isValid(at: at) }
+            try keyDirectory.write(.next(bot: name,
+                                         active: KeyDirectory.Entry(id: id, key: key.secret, generation: stored.generation, issuedAt: at),
+                                         rotatingOut: active?.id, until: until, valid: valid, current: keyDirectory.read(bot: name)))
             keyDirectory.syncDirectory()
         } else if sealed.isEmpty {
             throw EmergencyKeyError(message: "bot \(name) has no recipients and no key directory was given; the new key would have no holder")
@@ -74,7 +72,7 @@ public struct EmergencyKeys: Sendable {
         try store.applyKeyChanges(issues: [KeyIssue(key: stored, sealed: sealed)], transitions: transitions, audit: [
             AuditEntry(at: at, actor: actor, action: "key-rotate", objectKind: ObjectKind.bot.rawValue, objectName: name,
                        changes: String(decoding: details.canonicalJSON, as: UTF8.self)),
-        ])
+        ], expectingActive: (name, active?.id))
         return Rotation(newKey: stored, previous: previous)
     }
 

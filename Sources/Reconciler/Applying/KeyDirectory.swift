@@ -21,13 +21,58 @@ public struct KeyDirectory: Sendable {
         public var issuedAt: Date
         /// For the previous key: when it stops working.
         public var validUntil: Date?
+
+        public init(id: String, key: String, generation: Int, issuedAt: Date, validUntil: Date? = nil) {
+            self.id = id
+            self.key = key
+            self.generation = generation
+            self.issuedAt = issuedAt
+            self.validUntil = validUntil
+        }
     }
 
     /// What a bot's file holds.
     public struct File: Codable, Sendable, Hashable {
         public var bot: String
         public var active: Entry
+        /// The key rotated out by the change that wrote this file.
         public var previous: Entry?
+        /// Other keys still valid when the file was written (older keys in
+        /// their grace period), so that no valid key is ever dropped from it.
+        public var retiring: [Entry]?
+
+        public init(bot: String, active: Entry, previous: Entry? = nil, retiring: [Entry]? = nil) {
+            self.bot = bot
+            self.active = active
+            self.previous = previous
+            self.retiring = retiring
+        }
+
+        /// Every entry, active first.
+        public var entries: [Entry] { [active] + (previous.map { [$0] } ?? []) + (retiring ?? []) }
+
+        /// The file for a new active key of `bot`: the key being rotated out
+        /// (`rotatingOut`, valid until `until`) becomes `previous`, and every
+        /// other key the store still holds valid (`valid`) stays as retiring,
+        /// taken from the current file. Written before the commit, it holds
+        /// every key that is valid before the commit and every key after it.
+        public static func next(bot: String, active: Entry, rotatingOut: String?, until: Date?,
+                                valid: [StoredKey], current: File?) -> File {
+            let held = current?.entries ?? []
+            var previous: Entry?
+            var retiring: [Entry] = []
+            for key in valid {
+                guard var entry = held.first(where: { $0.id == key.id }) else { continue }
+                if key.id == rotatingOut {
+                    entry.validUntil = until
+                    previous = entry
+                } else {
+                    entry.validUntil = key.expiresAt ?? entry.validUntil
+                    retiring.append(entry)
+                }
+            }
+            return File(bot: bot, active: active, previous: previous, retiring: retiring.isEmpty ? nil : retiring)
+        }
     }
 
     /// The file of `bot`, or nil when there is none or it cannot be read.
@@ -89,6 +134,10 @@ public struct KeyDirectory: Sendable {
         }
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
+        // The default ./keys often sits in a git work tree: make sure `git add`
+        // never picks the keys up.
+        _ = FileManager.default.createFile(atPath: path + "/.gitignore", contents: Data("# nectar API keys: never commit\n*\n".utf8),
+                                           attributes: [.posixPermissions: 0o600])
     }
 
     /// Flushes the directory itself so renames survive an operating-system crash.

@@ -180,7 +180,7 @@ public struct RevisionReconciler: Sendable {
         let finishedAt = now()
         let builder = ChangeSetBuilder(repository: repository, commit: commit, at: finishedAt)
         var changes = try builder.changes(for: plan, encoded: encoded)
-        let keyFiles = try builder.addKeyChanges(plan, encoded: encoded, keyDirectory: keyDirectory, to: &changes)
+        let keyFiles = try builder.addKeyChanges(plan, encoded: encoded, live: live, keyDirectory: keyDirectory, to: &changes)
         changes.basedOnStateVersion = live.stateVersion
         changes.declarationsPath = GitRepository.normalize(declarationsPath)
         changes.nextKeyEvent = plan.nextKeyEvent
@@ -206,7 +206,7 @@ public struct RevisionReconciler: Sendable {
         // Keep the live state for the next reconcile, changed in place: drop
         // every other reference to its tables first so nothing is copied.
         attempt.live = nil
-        var next = liveCache.take() ?? live
+        var next = liveCache.take().flatMap { $0.stateVersion == live.stateVersion ? $0 : nil } ?? live
         _ = consume live
         next.apply(changes, at: finishedAt, stateVersion: applied.stateVersion)
         liveCache.store(next)

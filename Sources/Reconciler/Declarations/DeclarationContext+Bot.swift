@@ -1,3 +1,5 @@
+import Foundation
+
 /// Decoding of `kind: Bot`.
 extension DeclarationContext {
     mutating func bot(_ metadata: ObjectMeta, _ spec: DocumentReader.Fields) -> BotSpec? {
@@ -178,7 +180,13 @@ extension DeclarationContext {
             if let node = fields[field] { fieldPositions["spec.apiKeys.\(field)"] = reader.position(node) }
         }
         if let items = reader.optional(fields, "recipients", &valid, { reader.strings($0, $1) }) {
+            var seen: Set<Data> = []
             for (index, (key, position)) in items.enumerated() {
+                if let bytes = Data(base64Encoded: key), !seen.insert(bytes).inserted {
+                    reader.report(at: position, "spec.apiKeys.recipients[\(index)] repeats an earlier recipient")
+                    valid = false
+                    continue
+                }
                 if let problem = NameRules.recipientProblem(key) {
                     reader.report(at: position, "spec.apiKeys.recipients[\(index)] \(problem); recipients are base64 X25519 public keys (nectar keys identity new)")
                     valid = false

@@ -43,6 +43,9 @@ enum NameRules {
         if data.count != 32 {
             return "decodes to \(data.count) bytes; an X25519 public key has 32"
         }
+        if !KeySealing.isValidRecipient(text) {
+            return "is a low-order X25519 point, to which a sealed key would be readable by anyone"
+        }
         return nil
     }
 }

@@ -36,7 +36,13 @@ public final class GitRepository {
         self.gitDirectory = String(cString: git_repository_path(pointer))
     }
 
-    deinit { git_repository_free(pointer) }
+    /// The object database, opened on first use, for size checks.
+    private var objectDatabase: OpaquePointer?
+
+    deinit {
+        if let objectDatabase { git_odb_free(objectDatabase) }
+        git_repository_free(pointer)
+    }
 
     /// Whether the repository has no work tree.
     public var isBare: Bool { git_repository_is_bare(pointer) == 1 }
@@ -45,7 +51,7 @@ public final class GitRepository {
     /// abbreviated commit id, `HEAD~2`, ...) to the commit it names.
     public func resolve(_ revision: String) throws(GitError) -> CommitInfo {
         let commit = try lookupCommit(revision)
-        return commitInfo(commit.pointer)
+        return withExtendedLifetime(commit) { commitInfo(commit.pointer) }
     }
 
     /// Lists the regular files below `directory` (repository-relative, `""`
@@ -100,15 +106,18 @@ public final class GitRepository {
         }
         let base = prefix.isEmpty ? "" : prefix + "/"
         var entries: [TreeEntry] = []
-        for index in 0..<git_tree_entrycount(tree.pointer) {
-            guard let entry = git_tree_entry_byindex(tree.pointer, index) else { continue }
-            let path = base + String(cString: git_tree_entry_name(entry))
-            let id = ObjectID(git_tree_entry_id(entry).pointee)
-            switch git_tree_entry_filemode(entry) {
-            case GIT_FILEMODE_TREE: entries.append(.directory(path: path, treeID: id))
-            case GIT_FILEMODE_BLOB, GIT_FILEMODE_BLOB_EXECUTABLE: entries.append(.file(TreeFile(path: path, blobID: id)))
-            default: continue
+        withExtendedLifetime(tree) {
+            for index in 0..<git_tree_entrycount(tree.pointer) {
+                guard let entry = git_tree_entry_byindex(tree.pointer, index) else { continue }
+                let path = base + String(cString: git_tree_entry_name(entry))
+                let id = ObjectID(git_tree_entry_id(entry).pointee)
+                switch git_tree_entry_filemode(entry) {
+                case GIT_FILEMODE_TREE: entries.append(.directory(path: path, treeID: id))
+                case GIT_FILEMODE_BLOB, GIT_FILEMODE_BLOB_EXECUTABLE: entries.append(.file(TreeFile(path: path, blobID: id)))
+                default: continue
+                }
             }
+
         }
         return entries
     }
@@ -129,6 +138,15 @@ public final class GitRepository {
     /// `maxBytes` of them (libgit2 holds the object briefly either way).
     public func readBlob(_ id: ObjectID, maxBytes: Int) throws(GitError) -> FileContent {
         var oid = id.oid
+        // The size first, from the object header: a blob that inflates to
+        // gigabytes (zeros compress very well) is refused without inflating it.
+        if objectDatabase == nil {
+            try check("open object database", git_repository_odb(&objectDatabase, pointer))
+        }
+        var headerSize = 0
+        var type = GIT_OBJECT_ANY
+        try check("read header of blob \(id.short)", git_odb_read_header(&headerSize, &type, objectDatabase, &oid))
+        if headerSize > maxBytes { return .tooLarge(size: headerSize) }
         var blob: OpaquePointer?
         try check("read blob \(id.short)", git_blob_lookup(&blob, pointer, &oid))
         guard let blob else { throw GitError(operation: "read blob \(id.short)", message: "missing") }
@@ -173,7 +191,8 @@ public final class GitRepository {
         guard let object else { throw GitError(operation: operation, message: "not found") }
         let owned = GitObjectHandle(object)
         var peeled: OpaquePointer?
-        try check(operation, git_object_peel(&peeled, owned.pointer, GIT_OBJECT_COMMIT))
+        let result = withExtendedLifetime(owned) { git_object_peel(&peeled, owned.pointer, GIT_OBJECT_COMMIT) }
+        try check(operation, result)
         guard let peeled else { throw GitError(operation: operation, message: "not a commit") }
         return GitObjectHandle(peeled)
     }
@@ -195,15 +214,30 @@ public final class GitRepository {
         return GitTreeHandle(tree)
     }
 
-    private func walk(_ tree: GitTreeHandle, prefix: String, into files: inout [TreeFile]) throws(GitError) {
+    /// Bounds on a tree walk: git trees can reuse one subtree many times, so a
+    /// small repository can describe millions of files ("tree bomb").
+    static let maxListedFiles = 1_000_000
+    static let maxTreeDepth = 64
+
+    private func walk(_ tree: GitTreeHandle, prefix: String, into files: inout [TreeFile], depth: Int = 0) throws(GitError) {
+        if depth > Self.maxTreeDepth {
+            throw GitError(operation: "list \(prefix)", message: "directories are nested more than \(Self.maxTreeDepth) levels deep")
+        }
+        try withExtendedLifetime(tree) { () throws(GitError) in try walkEntries(tree, prefix: prefix, into: &files, depth: depth) }
+    }
+
+    private func walkEntries(_ tree: GitTreeHandle, prefix: String, into files: inout [TreeFile], depth: Int) throws(GitError) {
         let count = git_tree_entrycount(tree.pointer)
         for index in 0..<count {
+            if files.count >= Self.maxListedFiles {
+                throw GitError(operation: "list \(prefix)", message: "the tree holds more than \(Self.maxListedFiles) files")
+            }
             guard let entry = git_tree_entry_byindex(tree.pointer, index) else { continue }
             let name = String(cString: git_tree_entry_name(entry))
             let id = ObjectID(git_tree_entry_id(entry).pointee)
             switch git_tree_entry_filemode(entry) {
             case GIT_FILEMODE_TREE:
-                try walk(try lookupTree(id), prefix: prefix + name + "/", into: &files)
+                try walk(try lookupTree(id), prefix: prefix + name + "/", into: &files, depth: depth + 1)
             case GIT_FILEMODE_BLOB, GIT_FILEMODE_BLOB_EXECUTABLE:
                 files.append(TreeFile(path: prefix + name, blobID: id))
             default:

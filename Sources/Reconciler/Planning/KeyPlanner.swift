@@ -24,7 +24,9 @@ struct KeyPlanner {
         var policies = PolicyIndex(desired.policies.map(\.spec))
 
         var only: Set<String>?
-        if let known = knownNextEvent, now < known {
+        // Policies changed: any bot's rotation may have changed, examine all.
+        let policiesChanged = plan.changes.contains { $0.kind == .keyRotationPolicy }
+        if let known = knownNextEvent, now < known, !policiesChanged {
             only = Set(plan.changes.lazy.filter { $0.kind == .bot }.map(\.name))
             next = known
         }

@@ -56,7 +56,7 @@ final class KeyTestClock: @unchecked Sendable {
         /// Every key the store considers valid now has its plaintext in the bot's file.
         func everyValidKeyHasAHolder(_ bot: String) throws {
             let file = try #require(keyDir.read(bot: bot), "no key file for \(bot)")
-            let held = Set([file.active, file.previous].compactMap { $0 }.map { CanonicalSpec.hash(Array($0.key.utf8)) })
+            let held = Set(file.entries.map { CanonicalSpec.hash(Array($0.key.utf8)) })
             for key in try keys(bot) where key.isValid(at: clock.now()) {
                 #expect(held.contains(key.secretHash), "valid key \(key.id) of \(bot) is in no file")
             }
@@ -202,7 +202,8 @@ final class KeyTestClock: @unchecked Sendable {
             #expect((second[.posixPermissions] as? Int) == 0o600)
             // A rename, not a rewrite in place: a reader never sees half a file.
             #expect((first[.systemFileNumber] as? Int) != (second[.systemFileNumber] as? Int))
-            #expect(try FileManager.default.contentsOfDirectory(atPath: setup.keyDir.path) == ["support.json"])
+            #expect(try FileManager.default.contentsOfDirectory(atPath: setup.keyDir.path).sorted() == [".gitignore", "support.json"])
+            #expect(try String(contentsOfFile: setup.keyDir.path + "/.gitignore", encoding: .utf8).contains("\n*\n"))
         }
     }
 
@@ -316,6 +317,59 @@ final class KeyTestClock: @unchecked Sendable {
             // The emergency key stays: git's generation did not change, so a reconcile does not rotate it again.
             let reconciled = try setup.reconcile(commit)
             #expect(reconciled.plan?.keys.isEmpty == true)
+        }
+    }
+
+    @Test func aFailedCommitWithNoGracePeriodStillLeavesTheOldKeyInTheFile() throws {
+        try Self.withSetup { setup in
+            var files = ["bots/support.yaml": Self.bot("support", tier: "silver", keys: "\n    gracePeriod: 0s")]
+            try setup.reconcile(try setup.scenario.commit(files))
+            let original = try #require(setup.keyDir.read(bot: "support")).active
+            files["bots/support.yaml"] = Self.bot("support", tier: "silver", keys: "\n    gracePeriod: 0s", generation: 2)
+            let next = try setup.scenario.commit(files)
+            final class Interleaver: @unchecked Sendable { var calls = 0 }
+            let interleaver = Interleaver()
+            let db = setup.scenario.dbPath
+            let clock = setup.clock
+            let failed = RevisionReconciler(repositoryPath: setup.scenario.repoPath, store: try setup.scenario.store,
+                                            keyDirectory: setup.keyDir, now: {
+                interleaver.calls += 1
+                if interleaver.calls == 2 { try? ReconcileSQL.execute(path: db, "UPDATE bot SET updated_at = updated_at") }
+                return clock.now()
+            }).reconcile(revision: next.id.hex)
+            #expect(failed.run.outcome == .failed)
+            // The old key, still the only valid one, is still in the file.
+            try setup.everyValidKeyHasAHolder("support")
+            #expect(setup.keyDir.read(bot: "support")?.previous?.id == original.id)
+            // Once the rotation commits, the old key is revoked at once.
+            try setup.reconcile(next)
+            #expect(try setup.keys("support").first { $0.id == original.id }?.state == .revoked)
+            try setup.everyValidKeyHasAHolder("support")
+        }
+    }
+
+    @Test func changingAPolicyReevaluatesEveryBotItSelects() throws {
+        try Self.withSetup { setup in
+            var files = ["bots/policy.yaml": Self.policy, "bots/support.yaml": Self.bot("support")]
+            try setup.reconcile(try setup.scenario.commit(files))
+            setup.clock.advance(days: 10)
+            files["bots/policy.yaml"] = Self.policy.replacingOccurrences(of: "rotateEvery: 30d", with: "rotateEvery: 7d")
+                .replacingOccurrences(of: "maxKeyAge: 90d", with: "maxKeyAge: 30d")
+            let tightened = try setup.reconcile(try setup.scenario.commit(files))
+            #expect(tightened.plan?.keys.map { "\($0.action) \($0.bot) \($0.reason)" } == ["rotate support policy gold-tier: 10d old, every 1w"])
+        }
+    }
+
+    @Test func recipientsThatWouldExposeOrBreakSealingAreRejectedAtValidation() throws {
+        try withGitFixture { repo in
+            let good = KeyIdentity.generate().publicKeyBase64
+            let zero = Data(repeating: 0, count: 32).base64EncodedString()
+            try repo.commit(["bots/a.yaml": Self.bot("a", keys: "\n    recipients: [\"\(zero)\", \"\(good)\", \"\(good)\"]")])
+            let messages = try repo.load().diagnostics.map(\.message)
+            #expect(messages == [
+                "spec.apiKeys.recipients[0] is a low-order X25519 point, to which a sealed key would be readable by anyone; recipients are base64 X25519 public keys (nectar keys identity new)",
+                "spec.apiKeys.recipients[2] repeats an earlier recipient",
+            ])
         }
     }
 }
