@@ -52,7 +52,7 @@ extension ChangeSetBuilder {
                     files.append(.next(bot: action.bot,
                                        active: KeyDirectory.Entry(id: id, key: key.secret, generation: generation, issuedAt: at),
                                        rotatingOut: action.keyID, until: until, valid: valid,
-                                       current: keyDirectory.read(bot: action.bot)))
+                                       current: valid.isEmpty ? nil : keyDirectory.read(bot: action.bot)))
                 }
             case .revoke, .expire:
                 guard let id = action.keyID else { continue }
