@@ -51,6 +51,21 @@ final class KeyTestClock: @unchecked Sendable {
             return outcome
         }
 
+        /// Reconciles while another connection writes the store between planning
+        /// and the commit (on the clock's second reading): key files are
+        /// written, then the store refuses the change set.
+        func reconcileWithAWriteBeforeTheCommit(_ commit: CommitInfo) throws -> ReconcileOutcome {
+            final class Interleaver: @unchecked Sendable { var calls = 0 }
+            let interleaver = Interleaver()
+            let db = scenario.dbPath
+            let clock = self.clock
+            return RevisionReconciler(repositoryPath: scenario.repoPath, store: try scenario.store, keyDirectory: keyDir, now: {
+                interleaver.calls += 1
+                if interleaver.calls == 2 { try? ReconcileSQL.execute(path: db, "UPDATE bot SET updated_at = updated_at") }
+                return clock.now()
+            }).reconcile(revision: commit.id.hex)
+        }
+
         func keys(_ bot: String) throws -> [StoredKey] { try scenario.store.keys(bot: bot) }
 
         /// Every key the store considers valid now has its plaintext in the bot's file.
@@ -244,16 +259,7 @@ final class KeyTestClock: @unchecked Sendable {
 
             // Another writer lands between planning and the commit: the files
             // are written, then the store refuses the change set.
-            final class Interleaver: @unchecked Sendable { var calls = 0 }
-            let interleaver = Interleaver()
-            let db = setup.scenario.dbPath
-            let clock = setup.clock
-            let failed = RevisionReconciler(repositoryPath: setup.scenario.repoPath, store: try setup.scenario.store,
-                                            keyDirectory: setup.keyDir, now: {
-                interleaver.calls += 1
-                if interleaver.calls == 2 { try? ReconcileSQL.execute(path: db, "UPDATE bot SET updated_at = updated_at") }
-                return clock.now()
-            }).reconcile(revision: next.id.hex)
+            let failed = try setup.reconcileWithAWriteBeforeTheCommit(next)
             #expect(failed.run.outcome == .failed)
             let afterFailure = try #require(setup.keyDir.read(bot: "support"))
             #expect(afterFailure.active.id != original.id)          // the new key reached the file...
@@ -327,16 +333,7 @@ final class KeyTestClock: @unchecked Sendable {
             let original = try #require(setup.keyDir.read(bot: "support")).active
             files["bots/support.yaml"] = Self.bot("support", tier: "silver", keys: "\n    gracePeriod: 0s", generation: 2)
             let next = try setup.scenario.commit(files)
-            final class Interleaver: @unchecked Sendable { var calls = 0 }
-            let interleaver = Interleaver()
-            let db = setup.scenario.dbPath
-            let clock = setup.clock
-            let failed = RevisionReconciler(repositoryPath: setup.scenario.repoPath, store: try setup.scenario.store,
-                                            keyDirectory: setup.keyDir, now: {
-                interleaver.calls += 1
-                if interleaver.calls == 2 { try? ReconcileSQL.execute(path: db, "UPDATE bot SET updated_at = updated_at") }
-                return clock.now()
-            }).reconcile(revision: next.id.hex)
+            let failed = try setup.reconcileWithAWriteBeforeTheCommit(next)
             #expect(failed.run.outcome == .failed)
             // The old key, still the only valid one, is still in the file.
             try setup.everyValidKeyHasAHolder("support")
