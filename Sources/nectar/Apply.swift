@@ -28,7 +28,9 @@ struct Apply: ParsableCommand {
 
     func run() throws {
         let store: RuntimeStore
+        let lock: ReconcilerLock
         do {
+            lock = try ReconcilerLock(databasePath: db, purpose: "nectar apply")
             store = try RuntimeStore.open(path: db)
         } catch {
             if format == .json {
@@ -39,6 +41,7 @@ struct Apply: ParsableCommand {
         let outcome = RevisionReconciler(repositoryPath: source.repo, declarationsPath: source.path, store: store,
                                          keyDirectory: KeyDirectory(path: keyDir), policy: guards.policy)
             .reconcile(revision: source.ref, trigger: "cli")
+        defer { withExtendedLifetime(lock) {} }
         let revision = outcome.commit.map(\.id.short) ?? source.ref
         switch format {
         case .json:

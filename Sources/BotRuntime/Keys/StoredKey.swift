@@ -1,6 +1,9 @@
 import Foundation
 
 /// An API key as the store holds it: never the secret, only its SHA-256.
+///
+/// Its JSON form (admin API, state export, `--format json`) leaves out even
+/// the hash: metadata only. Decoded keys have an empty `secretHash`.
 public struct StoredKey: Sendable, Hashable, Codable {
     /// Where a key stands.
     public enum State: String, Sendable, Hashable, Codable, CaseIterable {
@@ -32,6 +35,23 @@ public struct StoredKey: Sendable, Hashable, Codable {
     public var revokedAt: Date?
     public var revokedReason: String?
     public var lastUsedAt: Date?
+
+    enum CodingKeys: String, CodingKey {
+        case id, bot, generation, display, state, origin, createdAt, rotatedAt, expiresAt, revokedAt, revokedReason, lastUsedAt
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(id: try container.decode(String.self, forKey: .id), bot: try container.decode(String.self, forKey: .bot),
+                  generation: try container.decode(Int.self, forKey: .generation), secretHash: "",
+                  display: try container.decode(String.self, forKey: .display), state: try container.decode(State.self, forKey: .state),
+                  origin: try container.decode(String.self, forKey: .origin), createdAt: try container.decode(Date.self, forKey: .createdAt),
+                  rotatedAt: try container.decodeIfPresent(Date.self, forKey: .rotatedAt),
+                  expiresAt: try container.decodeIfPresent(Date.self, forKey: .expiresAt),
+                  revokedAt: try container.decodeIfPresent(Date.self, forKey: .revokedAt),
+                  revokedReason: try container.decodeIfPresent(String.self, forKey: .revokedReason),
+                  lastUsedAt: try container.decodeIfPresent(Date.self, forKey: .lastUsedAt))
+    }
 
     public init(id: String, bot: String, generation: Int, secretHash: String, display: String, state: State,
                 origin: String, createdAt: Date, rotatedAt: Date? = nil, expiresAt: Date? = nil,

@@ -116,22 +116,36 @@ extension RuntimeStore {
     }
 
     /// Audit entries, oldest first, optionally for one object.
-    public func audit(kind: ObjectKind? = nil, name: String? = nil, since: Date? = nil, limit: Int = 1000) throws(StoreError) -> [AuditEntry] {
+    public func audit(kind: ObjectKind? = nil, name: String? = nil, since: Date? = nil, until: Date? = nil, limit: Int = 1000,
+                      newestFirst: Bool = false) throws(StoreError) -> [AuditEntry] {
         try read { db in
             var conditions: [String] = []
             var arguments: [any DatabaseValueConvertible] = []
             if let kind { conditions.append("object_kind = ?"); arguments.append(kind.rawValue) }
             if let name { conditions.append("object_name = ?"); arguments.append(name) }
             if let since { conditions.append("at >= ?"); arguments.append(since.timeIntervalSince1970) }
+            if let until { conditions.append("at < ?"); arguments.append(until.timeIntervalSince1970) }
             let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             arguments.append(limit)
             let rows = try Row.fetchAll(db, sql: """
-                SELECT at, actor, action, object_kind, object_name, changes, run_id FROM audit_log \(filter) ORDER BY id LIMIT ?
+                SELECT at, actor, action, object_kind, object_name, changes, run_id FROM audit_log \(filter) ORDER BY id\(newestFirst ? " DESC" : "") LIMIT ?
                 """, arguments: StatementArguments(arguments))
             return rows.map { row in
                 AuditEntry(at: Date(timeIntervalSince1970: row[0]), actor: row[1], action: row[2], objectKind: row[3],
                            objectName: row[4], changes: row[5], runID: row[6])
             }
+        }
+    }
+
+    /// Live bots by status (`active`, `paused`) and keys by state, for gauges.
+    public func statusCounts() throws(StoreError) -> (bots: [(String, Int)], keys: [(String, Int)]) {
+        try read { db in
+            let paused = try Int.fetchOne(db, sql: "SELECT count(*) FROM bot WHERE deleted_at IS NULL AND paused_at IS NOT NULL") ?? 0
+            let live = try Int.fetchOne(db, sql: "SELECT count(*) FROM bot WHERE deleted_at IS NULL") ?? 0
+            var keys: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT state, count(*) FROM api_key GROUP BY state") { keys[row[0]] = row[1] }
+            return ([("active", live - paused), ("paused", paused)],
+                    StoredKey.State.allCases.map { ($0.rawValue, keys[$0.rawValue] ?? 0) })
         }
     }
 

@@ -8,6 +8,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case corrupt(path: String, detail: String)
     /// Declared state changed between planning and applying.
     case conflict(path: String, expected: Int64, found: Int64)
+    /// The request names something that is not there or not allowed (one sentence).
+    case rejected(String)
 
     public var description: String {
         switch self {
@@ -19,6 +21,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
             "the database \(path) holds a value nectar cannot read: \(detail)"
         case .conflict(let path, let expected, let found):
             "the database \(path) changed while the plan was made (state version \(expected) became \(found)); nothing was applied and the next attempt plans again"
+        case .rejected(let message):
+            message
         }
     }
 }

@@ -133,6 +133,21 @@ enum StoreMigrations {
                     """)
             }
         }
+        migrator.registerMigration("v3-operator-tokens") { db in
+            // Runtime state, not declared state: no state_version triggers.
+            try db.execute(sql: """
+                CREATE TABLE operator_token (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    operator TEXT NOT NULL,
+                    secret_hash TEXT NOT NULL UNIQUE,
+                    display TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    revoked_at REAL,
+                    last_used_at REAL
+                );
+                CREATE INDEX operator_token_operator ON operator_token(operator);
+                """)
+        }
         return migrator
     }
 }

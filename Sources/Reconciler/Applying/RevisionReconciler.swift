@@ -29,6 +29,11 @@ public struct RevisionReconciler: Sendable {
     public var policy: ApplyPolicy
     /// The clock, injectable for tests.
     public var now: @Sendable () -> Date
+    /// Whether a no-op that read nothing (the revision is already applied and
+    /// nothing is due) is written to the run history. The CLI records every
+    /// attempt; the daemon, which polls every minute, records only runs that
+    /// read declarations, failed or changed something.
+    public var recordsSkippedRuns = true
 
     public init(repositoryPath: String, declarationsPath: String = "bots", store: RuntimeStore,
                 cache: DeclarationCache = DeclarationCache(), liveCache: LiveStateCache = LiveStateCache(),
@@ -218,6 +223,9 @@ public struct RevisionReconciler: Sendable {
         var run: ReconcileRun
         if let recorded = attempt.recordedRun {
             run = recorded
+        } else if attempt.outcome == .noop, attempt.loaded == nil, !recordsSkippedRuns {
+            run = ReconcileRun(revision: attempt.commit?.id.hex, startedAt: attempt.startedAt, finishedAt: now(),
+                               outcome: .noop, trigger: attempt.trigger, summary: "{}", errors: [])
         } else {
             run = ReconcileRun(revision: attempt.commit?.id.hex, startedAt: attempt.startedAt, finishedAt: now(),
                                outcome: attempt.outcome, trigger: attempt.trigger,

@@ -1,0 +1,90 @@
+import BotRuntime
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import Prometheus
+import Reconciler
+import ServiceLifecycle
+import Synchronization
+
+/// `nectar serve`: one service group holding the reconcile loop and the
+/// HTTP server, over one database that no other reconciler may use.
+///
+/// SIGTERM and SIGINT (or `shutdown()`) shut it down gracefully: the loop
+/// lets a reconcile in flight finish (its transaction commits or rolls back
+/// as a whole), then the HTTP server stops.
+public final class NectarDaemon: Sendable {
+    public let settings: ServeSettings
+    public let store: RuntimeStore
+    public let loop: ReconcileLoop
+    public let registry: PrometheusCollectorRegistry
+    private let lock: ReconcilerLock
+    private let group: ServiceGroup
+    private let listening: ListeningAddress
+
+    /// Prepares everything that can fail before serving: the lock, the
+    /// database, the source and its credentials, the listen address.
+    public init(settings: ServeSettings, environment: [String: String] = ProcessInfo.processInfo.environment,
+                logger: Logger, handleSignals: Bool = true,
+                onListening: @escaping @Sendable (String, Int) async -> Void = { _, _ in }) throws {
+        self.settings = settings
+        let (host, port) = try settings.listenAddress()
+        let source = try settings.source(environment: environment)
+        lock = try ReconcilerLock(databasePath: settings.database, purpose: "nectar serve")
+        store = try RuntimeStore.open(path: settings.database)
+        registry = PrometheusCollectorRegistry()
+        let metrics = PrometheusMetricsFactory(registry: registry)
+        let reconciler = RevisionReconciler(repositoryPath: ".", declarationsPath: settings.path, store: store,
+                                            keyDirectory: settings.keyDirectory.isEmpty ? nil : KeyDirectory(path: settings.keyDirectory),
+                                            policy: settings.policy)
+        var loopLogger = logger
+        loopLogger[metadataKey: "component"] = "reconcile"
+        loop = ReconcileLoop(source: source, reconciler: reconciler, timing: settings.timing, logger: loopLogger, metrics: metrics)
+        let registry = self.registry
+        let server = RuntimeServer(store: store, control: loop, webhookSecret: settings.webhookSecret(environment: environment),
+                                   metrics: metrics, renderMetrics: { registry.emitToString() })
+        var httpLogger = logger
+        httpLogger[metadataKey: "component"] = "http"
+        let listening = ListeningAddress()
+        self.listening = listening
+        let announcer = httpLogger
+        let app = Application(router: server.router(),
+                              configuration: .init(address: .hostname(host, port: port), serverName: "nectar"),
+                              onServerRunning: { channel in
+                                  let bound = channel.localAddress?.port ?? port
+                                  listening.set(host: host, port: bound)
+                                  announcer.info("listening", metadata: ["address": "\(host):\(bound)"])
+                                  await onListening(host, bound)
+                              },
+                              logger: httpLogger)
+        group = ServiceGroup(configuration: .init(
+            services: [.init(service: app), .init(service: loop)],
+            gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
+            logger: logger))
+        logger.info("starting", metadata: ["database": "\(settings.database)", "source": "\(source.displayName)",
+                                           "revision": "\(source.revision)", "path": "\(source.path)",
+                                           "webhook": "\(server.webhookEnabled ? "enabled" : "disabled")"])
+    }
+
+    /// Runs until shut down.
+    public func run() async throws {
+        try await group.run()
+    }
+
+    /// Starts a graceful shutdown.
+    public func shutdown() async {
+        await group.triggerGracefulShutdown()
+    }
+
+    /// The bound port, once the server listens.
+    public var port: Int? { listening.port }
+}
+
+/// The address the server bound (port 0 picks a free one).
+final class ListeningAddress: Sendable {
+    private let value = Mutex<(String, Int)?>(nil)
+
+    func set(host: String, port: Int) { value.withLock { $0 = (host, port) } }
+    var port: Int? { value.withLock { $0?.1 } }
+}

@@ -1,0 +1,301 @@
+import Foundation
+import Logging
+import Metrics
+import ServiceLifecycle
+
+/// The daemon's reconcile loop: reconciles the source's branch head on a
+/// jittered interval, at once when asked (webhook, admin API), and backs
+/// off exponentially while git or the database cannot be read.
+///
+/// - Time-based key rotation is evaluated on every tick: a tick on an
+///   unchanged commit still applies a rotation that fell due.
+/// - A failure never deletes anything; the last applied revision keeps
+///   serving. Transient failures (git or the database unreadable) retry with
+///   backoff; a stalled revision (invalid, refused by a guard) waits for a
+///   new commit and is not re-read until one arrives or someone asks.
+/// - Graceful shutdown lets a reconcile in flight finish: its transaction
+///   either commits or rolls back; nothing is applied halfway.
+public actor ReconcileLoop: Service, ReconcileControl {
+    /// Timing of the loop.
+    public struct Timing: Sendable {
+        public var interval: Duration = .seconds(60)
+        /// The share of the interval added or taken at random (0.1 = ±10%).
+        public var jitter: Double = 0.1
+        /// First retry delay after a transient failure; doubles per failure.
+        public var backoffBase: Duration = .seconds(5)
+        public var backoffMax: Duration = .seconds(300)
+        /// How long a trigger waits for others to coalesce with.
+        public var debounce: Duration = .milliseconds(250)
+
+        public init() {}
+    }
+
+    private let source: ReconcileSource
+    private let reconciler: RevisionReconciler
+    private let timing: Timing
+    private let logger: Logger
+    private let metrics: any MetricsFactory
+    private let queue = DispatchQueue(label: "nectar.reconcile")
+
+    private var current: ReconcileStatus
+    private var pendingTrigger: String?
+    private var wakeUp: CheckedContinuation<Void, Never>?
+    private var timer: Task<Void, Never>?
+    private var stopping = false
+    /// The commit of a stalled revision, not re-read until the branch moves.
+    private var stalledCommit: String?
+    private var completedRuns = 0
+
+    public init(source: ReconcileSource, reconciler: RevisionReconciler, timing: Timing = Timing(),
+                logger: Logger, metrics: any MetricsFactory) {
+        var reconciler = reconciler
+        reconciler.declarationsPath = source.path
+        reconciler.recordsSkippedRuns = false
+        self.source = source
+        self.reconciler = reconciler
+        self.timing = timing
+        self.logger = logger
+        self.metrics = metrics
+        let marker = try? reconciler.store.appliedMarker()
+        let last = try? reconciler.store.runs(limit: 1).first
+        let success = try? reconciler.store.lastSuccessfulRun()
+        current = ReconcileStatus(
+            conditions: [
+                .init(type: "Ready", status: "Unknown", reason: "Progressing", message: "the first reconcile has not finished", lastTransitionTime: nil),
+                .init(type: "Reconciling", status: "True", reason: "Progressing", message: "starting", lastTransitionTime: nil),
+                .init(type: "Stalled", status: "False", reason: "Progressing", message: "", lastTransitionTime: nil),
+            ],
+            lastAppliedRevision: marker?.revision, lastAttemptedRevision: last?.revision, lastAttemptAt: last?.finishedAt,
+            lastSuccessAt: success?.finishedAt, nextRunAt: nil, consecutiveFailures: 0, lastError: nil,
+            source: .init(repository: source.displayName, branch: source.branch, path: source.path,
+                          pollInterval: Double(timing.interval.components.seconds)))
+    }
+
+    // MARK: ReconcileControl
+
+    public func status() -> ReconcileStatus { current }
+
+    public func requestReconcile(trigger: String) {
+        if pendingTrigger == nil { pendingTrigger = trigger }
+        stalledCommit = nil  // someone asked: read it again
+        logger.info("reconcile requested", metadata: ["trigger": "\(trigger)"])
+        wake()
+    }
+
+    /// How many reconcile attempts have finished (for tests and logs).
+    public var runsCompleted: Int { completedRuns }
+
+    // MARK: Service
+
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            await self.loop()
+        } onGracefulShutdown: {
+            Task { await self.stop() }
+        }
+    }
+
+    /// Stops after the reconcile in flight, if any.
+    public func stop() {
+        stopping = true
+        wake()
+    }
+
+    private func loop() async {
+        var trigger = "startup"
+        while !stopping {
+            let outcome = await reconcileOnce(trigger: trigger)
+            guard !stopping else { break }
+            let delay = nextDelay(after: outcome)
+            current.nextRunAt = Date().addingTimeInterval(Self.seconds(delay))
+            trigger = await sleep(delay)
+        }
+        logger.info("reconcile loop stopped")
+    }
+
+    /// Sleeps until `delay` passes or a trigger arrives (then waits the
+    /// debounce so a burst gives one run). Returns what woke it.
+    private func sleep(_ delay: Duration) async -> String {
+        if pendingTrigger == nil, !stopping {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                wakeUp = continuation
+                timer = Task { [weak self] in
+                    try? await Task.sleep(for: delay)
+                    await self?.wake()
+                }
+            }
+            timer?.cancel()
+            timer = nil
+        }
+        guard let trigger = pendingTrigger, !stopping else { return "poll" }
+        try? await Task.sleep(for: timing.debounce)
+        pendingTrigger = nil
+        return trigger
+    }
+
+    private func wake() {
+        wakeUp?.resume()
+        wakeUp = nil
+    }
+
+    // MARK: One run
+
+    enum Outcome { case succeeded, stalled, transient, skipped }
+
+    private func reconcileOnce(trigger: String) async -> Outcome {
+        var logger = self.logger
+        logger[metadataKey: "reconcile_id"] = .string(Self.newRunID())
+        let started = ContinuousClock.now
+        set(.init(type: "Reconciling", status: "True", reason: current.consecutiveFailures > 0 ? "ProgressingWithRetry" : "Progressing",
+                  message: "reconciling \(source.revision) of \(source.displayName)", lastTransitionTime: nil))
+        current.nextRunAt = nil
+        logger.debug("reconcile started", metadata: ["trigger": "\(trigger)", "source": "\(source.displayName)"])
+
+        let source = self.source, reconciler = self.reconciler, stalledCommit = self.stalledCommit
+        let result: Result<ReconcileOutcome?, GitError> = await withCheckedContinuation { continuation in
+            queue.async {
+                do throws(GitError) {
+                    let path = try source.prepare()
+                    var run = reconciler
+                    run.repositoryPath = path
+                    // A stalled commit is not read again until the branch moves.
+                    if let stalledCommit, (try? GitRepository(path: path).resolve(source.revision).id.hex) == stalledCommit {
+                        continuation.resume(returning: .success(nil))
+                        return
+                    }
+                    continuation.resume(returning: .success(run.reconcile(revision: source.revision, trigger: Self.triggerKind(trigger))))
+                } catch {
+                    continuation.resume(returning: .failure(error))
+                }
+            }
+        }
+        completedRuns += 1
+        let elapsed = ContinuousClock.now - started
+        let now = Date()
+        switch result {
+        case .success(nil):
+            set(.init(type: "Reconciling", status: "False", reason: "Stalled", message: "waiting for a new commit", lastTransitionTime: nil))
+            logger.debug("stalled revision unchanged; not read again")
+            return .skipped
+        case .success(let outcome?):
+            return finish(outcome, trigger: trigger, elapsed: elapsed, at: now, logger: logger)
+        case .failure(let error):
+            // The source could not even be fetched: record it so history tells why.
+            let message = error.description
+            _ = try? reconciler.store.record(ReconcileRun(revision: nil, startedAt: now.addingTimeInterval(-Self.seconds(elapsed)),
+                                                          finishedAt: now, outcome: .failed, trigger: Self.triggerKind(trigger),
+                                                          summary: "{}", errors: [message]))
+            return fail(message, reason: "GitUnavailable", stalled: false, trigger: trigger, elapsed: elapsed, at: now, logger: logger)
+        }
+    }
+
+    private func finish(_ outcome: ReconcileOutcome, trigger: String, elapsed: Duration, at now: Date, logger: Logger) -> Outcome {
+        let revision = outcome.commit?.id.hex
+        current.lastAttemptedRevision = revision ?? current.lastAttemptedRevision
+        if outcome.succeeded {
+            stalledCommit = nil
+            current.lastAppliedRevision = revision
+            current.lastAttemptAt = now
+            current.lastSuccessAt = now
+            current.consecutiveFailures = 0
+            current.lastError = nil
+            let short = outcome.commit?.id.short ?? "?"
+            set(.init(type: "Ready", status: "True", reason: "ReconciliationSucceeded", message: "applied revision \(short)", lastTransitionTime: nil))
+            set(.init(type: "Reconciling", status: "False", reason: "Succeeded", message: "", lastTransitionTime: nil))
+            set(.init(type: "Stalled", status: "False", reason: "Succeeded", message: "", lastTransitionTime: nil))
+            record(outcome: outcome.run.outcome.rawValue, trigger: trigger, elapsed: elapsed)
+            Gauge(label: "nectar_reconcile_last_success_timestamp_seconds", factory: metrics).record(now.timeIntervalSince1970)
+            Gauge(label: "nectar_reconcile_consecutive_failures", factory: metrics).record(0)
+            if outcome.run.outcome == .applied {
+                let changes = outcome.plan.map { $0.changes.count + $0.documents.count + $0.keys.count } ?? 0
+                logger.info("reconcile applied", metadata: ["revision": "\(short)", "changes": "\(changes)", "run": "\(outcome.run.id ?? 0)",
+                                                            "seconds": "\(Self.seconds(elapsed))"])
+            } else {
+                logger.debug("reconcile no-op", metadata: ["revision": "\(short)"])
+            }
+            return .succeeded
+        }
+        let stalled = outcome.failure == .stalled
+        if stalled { stalledCommit = revision }
+        let reason = outcome.run.outcome == .refused ? "DeleteGuard" : outcome.diagnostics.isEmpty ? (stalled ? "ApplyRefused" : "ReconciliationFailed") : "InvalidDeclarations"
+        return fail(outcome.error ?? "the reconcile failed", reason: reason, stalled: stalled, trigger: trigger, elapsed: elapsed, at: now,
+                    logger: logger, diagnostics: outcome.diagnostics.map(\.description))
+    }
+
+    private func fail(_ message: String, reason: String, stalled: Bool, trigger: String, elapsed: Duration, at now: Date,
+                      logger: Logger, diagnostics: [String] = []) -> Outcome {
+        current.lastAttemptAt = now
+        current.consecutiveFailures += 1
+        current.lastError = message
+        set(.init(type: "Ready", status: "False", reason: reason, message: message, lastTransitionTime: nil))
+        set(.init(type: "Stalled", status: stalled ? "True" : "False", reason: stalled ? reason : "Retrying",
+                  message: stalled ? "waiting for a new commit: \(message)" : "", lastTransitionTime: nil))
+        set(.init(type: "Reconciling", status: stalled ? "False" : "True", reason: stalled ? "Stalled" : "ProgressingWithRetry",
+                  message: stalled ? "" : "retrying with backoff", lastTransitionTime: nil))
+        record(outcome: "failed", trigger: trigger, elapsed: elapsed)
+        Gauge(label: "nectar_reconcile_consecutive_failures", factory: metrics).record(current.consecutiveFailures)
+        logger.error("reconcile failed", metadata: ["reason": "\(reason)", "error": "\(message)"])
+        for line in diagnostics.prefix(20) { logger.error("invalid declaration", metadata: ["diagnostic": "\(line)"]) }
+        return stalled ? .stalled : .transient
+    }
+
+    private func record(outcome: String, trigger: String, elapsed: Duration) {
+        let dimensions = [("outcome", outcome), ("trigger", Self.triggerKind(trigger))]
+        Counter(label: "nectar_reconcile_runs_total", dimensions: dimensions, factory: metrics).increment()
+        Metrics.Timer(label: "nectar_reconcile_duration_seconds", dimensions: [("outcome", outcome)], factory: metrics)
+            .recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+    }
+
+    /// Replaces a condition, keeping its transition time unless its status changed.
+    private func set(_ condition: ReconcileStatus.Condition) {
+        var condition = condition
+        if let index = current.conditions.firstIndex(where: { $0.type == condition.type }) {
+            let previous = current.conditions[index]
+            condition.lastTransitionTime = previous.status == condition.status ? previous.lastTransitionTime ?? Date() : Date()
+            current.conditions[index] = condition
+        } else {
+            condition.lastTransitionTime = Date()
+            current.conditions.append(condition)
+        }
+    }
+
+    /// The delay before the next run: the interval after a success or a
+    /// stalled revision, exponential backoff after transient failures; with jitter.
+    func nextDelay(after outcome: Outcome) -> Duration {
+        let base: Double
+        switch outcome {
+        case .succeeded, .stalled, .skipped: base = Self.seconds(timing.interval)
+        case .transient: base = Self.backoff(failures: current.consecutiveFailures, timing: timing)
+        }
+        return .milliseconds(Int64(max(0.05, Self.jittered(base, timing: timing)) * 1000))
+    }
+
+    /// Seconds before retry number `failures` (1 = after the first failure):
+    /// the base delay doubled per failure, capped.
+    static func backoff(failures: Int, timing: Timing) -> Double {
+        let exponent = Double(min(max(failures, 1) - 1, 30))
+        return min(seconds(timing.backoffMax), seconds(timing.backoffBase) * pow(2, exponent))
+    }
+
+    /// `seconds` moved at random by up to ±jitter of itself, so replicas started
+    /// together do not poll (or retry) in lockstep.
+    static func jittered(_ seconds: Double, timing: Timing) -> Double {
+        let spread = seconds * timing.jitter
+        return spread > 0 ? seconds + Double.random(in: -spread...spread) : seconds
+    }
+
+    /// `webhook`, `admin`, `poll`, `startup`: the kind, for metrics (the admin's name stays in the run's trigger).
+    static func triggerKind(_ trigger: String) -> String {
+        String(trigger.split(separator: ":").first ?? "poll")
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    static func newRunID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("0123456789abcdefghijklmnopqrstuvwxyz")
+        return String((0..<10).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
+    }
+}

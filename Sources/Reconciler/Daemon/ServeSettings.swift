@@ -1,0 +1,230 @@
+import Foundation
+
+/// Every setting of `nectar serve`. Precedence, lowest first: these
+/// defaults, the configuration file (`--config`), `NECTAR_*` environment
+/// variables, command-line flags. Secret values are never settings: the
+/// settings name the environment variables that hold them.
+public struct ServeSettings: Sendable, Equatable {
+    public var database = "nectar.sqlite"
+    public var listen = "127.0.0.1:8080"
+    /// Where new API keys are written; empty disables key files.
+    public var keyDirectory = "keys"
+
+    /// A repository path or a remote URL.
+    public var repository = "."
+    /// nil: the local repository's HEAD, or `main` for a remote.
+    public var branch: String?
+    public var path = "bots"
+    /// Where remote repositories are mirrored.
+    public var mirrorDirectory = ".nectar/mirrors"
+    /// The environment variable holding an HTTPS token for the remote.
+    public var tokenEnv: String?
+    /// An SSH private key file for `ssh://` remotes (and its public key, optional).
+    public var sshKey: String?
+    public var sshPublicKey: String?
+    /// The environment variable holding the SSH key's passphrase.
+    public var sshPassphraseEnv: String?
+
+    public var interval = SpecDuration(seconds: 60)
+    public var jitter = 0.1
+    public var backoff = SpecDuration(seconds: 5)
+    public var maxBackoff = SpecDuration(seconds: 300)
+    /// Milliseconds a trigger waits for others to coalesce with.
+    public var debounceMilliseconds = 250
+    public var maxDeletePercent = 25.0
+    public var allowMassDelete = false
+    public var allowEmpty = false
+
+    /// The environment variable holding the webhook's HMAC secret (webhook disabled when unset).
+    public var webhookSecretEnv = "NECTAR_WEBHOOK_SECRET"
+
+    /// `trace`, `debug`, `info`, `notice`, `warning`, `error`, `critical`.
+    public var logLevel = "info"
+    /// `auto` (JSON unless stdout is a terminal), `json` or `text`.
+    public var logFormat = "auto"
+
+    public init() {}
+
+    /// The settings of one configuration-file key (dotted path), the
+    /// environment variable that overrides it, and how to set it.
+    struct Field {
+        let key: String
+        let environment: String
+        let set: (inout ServeSettings, String) -> String?  // nil on success, else what a valid value is
+    }
+
+    static var fields: [Field] { [
+        text("database", "NECTAR_DB", \.database),
+        text("listen", "NECTAR_LISTEN", \.listen),
+        text("keyDirectory", "NECTAR_KEY_DIR", \.keyDirectory),
+        text("source.repository", "NECTAR_REPO", \.repository),
+        optionalText("source.branch", "NECTAR_BRANCH", \.branch),
+        text("source.path", "NECTAR_PATH", \.path),
+        text("source.mirrorDirectory", "NECTAR_MIRROR_DIR", \.mirrorDirectory),
+        optionalText("source.tokenEnv", "NECTAR_TOKEN_ENV", \.tokenEnv),
+        optionalText("source.sshKey", "NECTAR_SSH_KEY", \.sshKey),
+        optionalText("source.sshPublicKey", "NECTAR_SSH_PUBLIC_KEY", \.sshPublicKey),
+        optionalText("source.sshPassphraseEnv", "NECTAR_SSH_PASSPHRASE_ENV", \.sshPassphraseEnv),
+        duration("reconcile.interval", "NECTAR_INTERVAL", \.interval),
+        Field(key: "reconcile.jitter", environment: "NECTAR_JITTER") { settings, text in
+            guard let value = Double(text), (0...0.5).contains(value) else { return "a number from 0 to 0.5" }
+            settings.jitter = value
+            return nil
+        },
+        duration("reconcile.backoff", "NECTAR_BACKOFF", \.backoff),
+        duration("reconcile.maxBackoff", "NECTAR_MAX_BACKOFF", \.maxBackoff),
+        Field(key: "reconcile.debounceMilliseconds", environment: "NECTAR_DEBOUNCE_MS") { settings, text in
+            guard let value = Int(text), (0...60_000).contains(value) else { return "a whole number of milliseconds from 0 to 60000" }
+            settings.debounceMilliseconds = value
+            return nil
+        },
+        Field(key: "reconcile.maxDeletePercent", environment: "NECTAR_MAX_DELETE_PERCENT") { settings, text in
+            guard let value = Double(text), (0...100).contains(value) else { return "a number from 0 to 100" }
+            settings.maxDeletePercent = value
+            return nil
+        },
+        flag("reconcile.allowMassDelete", "NECTAR_ALLOW_MASS_DELETE", \.allowMassDelete),
+        flag("reconcile.allowEmpty", "NECTAR_ALLOW_EMPTY", \.allowEmpty),
+        text("webhook.secretEnv", "NECTAR_WEBHOOK_SECRET_ENV", \.webhookSecretEnv),
+        Field(key: "log.level", environment: "NECTAR_LOG_LEVEL") { settings, text in
+            let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+            guard levels.contains(text) else { return "one of \(levels.joined(separator: ", "))" }
+            settings.logLevel = text
+            return nil
+        },
+        Field(key: "log.format", environment: "NECTAR_LOG_FORMAT") { settings, text in
+            guard ["auto", "json", "text"].contains(text) else { return "auto, json or text" }
+            settings.logFormat = text
+            return nil
+        },
+    ] }
+
+    private static func text(_ key: String, _ environment: String, _ path: WritableKeyPath<ServeSettings, String>) -> Field {
+        Field(key: key, environment: environment) { settings, text in
+            guard !text.isEmpty else { return "a non-empty string" }
+            settings[keyPath: path] = text
+            return nil
+        }
+    }
+
+    private static func optionalText(_ key: String, _ environment: String, _ path: WritableKeyPath<ServeSettings, String?>) -> Field {
+        Field(key: key, environment: environment) { settings, text in
+            settings[keyPath: path] = text.isEmpty ? nil : text
+            return nil
+        }
+    }
+
+    private static func duration(_ key: String, _ environment: String, _ path: WritableKeyPath<ServeSettings, SpecDuration>) -> Field {
+        Field(key: key, environment: environment) { settings, text in
+            guard let value = SpecDuration(parsing: text), value.seconds >= 1 else { return "a duration of at least 1s such as 30s, 5m or 1h" }
+            settings[keyPath: path] = value
+            return nil
+        }
+    }
+
+    private static func flag(_ key: String, _ environment: String, _ path: WritableKeyPath<ServeSettings, Bool>) -> Field {
+        Field(key: key, environment: environment) { settings, text in
+            switch text.lowercased() {
+            case "true", "1", "yes": settings[keyPath: path] = true
+            case "false", "0", "no": settings[keyPath: path] = false
+            default: return "true or false"
+            }
+            return nil
+        }
+    }
+
+    /// The configuration keys, for documentation and error hints.
+    public static var keys: [(key: String, environment: String)] { fields.map { ($0.key, $0.environment) } }
+
+    /// Sets one setting by its configuration key, as the file or a flag would.
+    /// Returns nil on success, or one sentence saying what is wrong.
+    public mutating func set(_ key: String, to text: String) -> String? {
+        guard let field = Self.fields.first(where: { $0.key == key }) else { return "unknown setting \(key)" }
+        return field.set(&self, text).map { "\(key) must be \($0)" }
+    }
+
+    /// Applies `NECTAR_*` variables over the current settings.
+    public mutating func applyEnvironment(_ environment: [String: String]) throws(ServeConfigurationError) {
+        for field in Self.fields {
+            guard let value = environment[field.environment] else { continue }
+            if let problem = field.set(&self, value) {
+                throw ServeConfigurationError(message: "the environment variable \(field.environment) must be \(problem)")
+            }
+        }
+    }
+
+    /// Loads the defaults, then `file` (if any), then the environment.
+    public static func load(file: String?, environment: [String: String]) throws(ServeConfigurationError) -> ServeSettings {
+        var settings = ServeSettings()
+        if let file {
+            try settings.applyFile(file)
+        }
+        try settings.applyEnvironment(environment)
+        return settings
+    }
+
+    // MARK: Resolved values
+
+    /// The source, with credentials read from the environment variables the settings name.
+    public func source(environment: [String: String]) throws(ServeConfigurationError) -> ReconcileSource {
+        var credentials = GitCredentials.none
+        if let tokenEnv {
+            guard let token = environment[tokenEnv], !token.isEmpty else {
+                throw ServeConfigurationError(message: "source.tokenEnv names \(tokenEnv), but that environment variable is not set")
+            }
+            credentials = .token(token)
+        } else if let sshKey {
+            var passphrase: String?
+            if let sshPassphraseEnv {
+                guard let value = environment[sshPassphraseEnv] else {
+                    throw ServeConfigurationError(message: "source.sshPassphraseEnv names \(sshPassphraseEnv), but that environment variable is not set")
+                }
+                passphrase = value
+            }
+            credentials = .sshKey(privateKey: sshKey, publicKey: sshPublicKey, passphrase: passphrase)
+        }
+        let location = ReconcileSource.location(for: repository, mirrorDirectory: mirrorDirectory, credentials: credentials)
+        if case .remote(let url, _, _) = location {
+            if url.lowercased().hasPrefix("ssh://") || !url.contains("://"), !GitMirror.supportsSSH {
+                throw ServeConfigurationError(message: "the installed libgit2 was built without SSH support, so \(ReconcileSource.redacted(url)) cannot be fetched; use an https:// or file:// URL")
+            }
+        }
+        return ReconcileSource(location: location, branch: branch, path: path)
+    }
+
+    /// The webhook secret, or nil when its variable is unset (webhook disabled).
+    public func webhookSecret(environment: [String: String]) -> String? {
+        environment[webhookSecretEnv].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// `host:port` split, port 0 meaning any free port.
+    public func listenAddress() throws(ServeConfigurationError) -> (host: String, port: Int) {
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) else {
+            throw ServeConfigurationError(message: "listen must be host:port, such as 127.0.0.1:8080 (got \(listen))")
+        }
+        var host = String(listen[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return (host.isEmpty ? "0.0.0.0" : host, port)
+    }
+
+    public var timing: ReconcileLoop.Timing {
+        var timing = ReconcileLoop.Timing()
+        timing.interval = .seconds(interval.seconds)
+        timing.jitter = jitter
+        timing.backoffBase = .seconds(backoff.seconds)
+        timing.backoffMax = .seconds(max(maxBackoff.seconds, backoff.seconds))
+        timing.debounce = .milliseconds(debounceMilliseconds)
+        return timing
+    }
+
+    public var policy: ApplyPolicy {
+        ApplyPolicy(maxDeletePercent: maxDeletePercent, allowMassDelete: allowMassDelete, allowEmpty: allowEmpty)
+    }
+}
+
+/// A configuration problem, as one sentence (with file:line:column for the file).
+public struct ServeConfigurationError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(message: String) { self.message = message }
+    public var description: String { message }
+}
