@@ -50,6 +50,7 @@ let package = Package(
             dependencies: [
                 "BotRuntime", "CGit2", "CYAML",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict

@@ -67,9 +67,24 @@ public final class NectarDaemon: Sendable {
                                            "webhook": "\(server.webhookEnabled ? "enabled" : "disabled")"])
     }
 
-    /// Runs until shut down.
+    /// Runs until shut down. A server that could not bind fails with one
+    /// sentence (`cannot listen on 127.0.0.1:8080: Address already in use`).
     public func run() async throws {
-        try await group.run()
+        do {
+            try await group.run()
+        } catch where listening.port == nil {
+            throw ServeConfigurationError(message: "cannot listen on \(settings.listen): \(Self.reason(error))")
+        }
+    }
+
+    /// The system's words for an error that carries an errno (NIO's `IOError`
+    /// prints as `bind(...): ... (errno: 98)`), else its description.
+    static func reason(_ error: any Error) -> String {
+        let text = String(describing: error)
+        if let range = text.range(of: "(errno: "), let code = Int32(text[range.upperBound...].prefix { $0.isNumber }) {
+            return String(cString: strerror(code))
+        }
+        return text
     }
 
     /// Starts a graceful shutdown.

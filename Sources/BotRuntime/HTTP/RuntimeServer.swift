@@ -75,7 +75,7 @@ public struct RuntimeServer: Sendable {
             guard let secret else {
                 throw APIError(.notFound, code: "webhook_disabled", message: "the git webhook is disabled: no webhook secret is configured")
             }
-            let body = try await request.body.collect(upTo: 4 << 20)
+            let body = try await request.collectBody(upTo: 4 << 20)
             guard let header = request.header(named: "X-Hub-Signature-256") else {
                 throw APIError.unauthorized("the X-Hub-Signature-256 header is missing")
             }
@@ -94,6 +94,15 @@ public struct RuntimeServer: Sendable {
 }
 
 extension Request {
+    /// The whole body, or a 413 when it is larger than `limit` bytes.
+    func collectBody(upTo limit: Int) async throws -> ByteBuffer {
+        do {
+            return try await body.collect(upTo: limit)
+        } catch {
+            throw APIError(.contentTooLarge, code: "body_too_large", message: "the request body is larger than \(limit) bytes")
+        }
+    }
+
     /// A header's value by its name, case-insensitively.
     func header(named name: String) -> String? {
         headers.first { $0.name.canonicalName == name.lowercased() }?.value

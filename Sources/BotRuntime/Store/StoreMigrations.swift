@@ -146,6 +146,12 @@ enum StoreMigrations {
                     last_used_at REAL
                 );
                 CREATE INDEX operator_token_operator ON operator_token(operator);
+                -- An operator removed from git loses its tokens for good:
+                -- declaring the name again later does not revive them.
+                CREATE TRIGGER operator_token_revoke AFTER UPDATE OF deleted_at ON operator
+                WHEN new.deleted_at IS NOT NULL BEGIN
+                    UPDATE operator_token SET revoked_at = new.deleted_at WHERE operator = new.name AND revoked_at IS NULL;
+                END;
                 """)
         }
         return migrator

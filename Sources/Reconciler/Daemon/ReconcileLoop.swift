@@ -88,9 +88,16 @@ public actor ReconcileLoop: Service, ReconcileControl {
     // MARK: Service
 
     public func run() async throws {
-        await withGracefulShutdownHandler {
-            await self.loop()
-        } onGracefulShutdown: {
+        // Graceful shutdown (SIGTERM) and cancellation (another service of
+        // the group failed, such as the HTTP server not binding) both stop
+        // the loop once the reconcile in flight, if any, has finished.
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await self.loop()
+            } onGracefulShutdown: {
+                Task { await self.stop() }
+            }
+        } onCancel: {
             Task { await self.stop() }
         }
     }
@@ -163,7 +170,7 @@ public actor ReconcileLoop: Service, ReconcileControl {
                         continuation.resume(returning: .success(nil))
                         return
                     }
-                    continuation.resume(returning: .success(run.reconcile(revision: source.revision, trigger: Self.triggerKind(trigger))))
+                    continuation.resume(returning: .success(run.reconcile(revision: source.revision, trigger: trigger)))
                 } catch {
                     continuation.resume(returning: .failure(error))
                 }
@@ -183,7 +190,7 @@ public actor ReconcileLoop: Service, ReconcileControl {
             // The source could not even be fetched: record it so history tells why.
             let message = error.description
             _ = try? reconciler.store.record(ReconcileRun(revision: nil, startedAt: now.addingTimeInterval(-Self.seconds(elapsed)),
-                                                          finishedAt: now, outcome: .failed, trigger: Self.triggerKind(trigger),
+                                                          finishedAt: now, outcome: .failed, trigger: trigger,
                                                           summary: "{}", errors: [message]))
             return fail(message, reason: "GitUnavailable", stalled: false, trigger: trigger, elapsed: elapsed, at: now, logger: logger)
         }
@@ -217,13 +224,17 @@ public actor ReconcileLoop: Service, ReconcileControl {
         }
         let stalled = outcome.failure == .stalled
         if stalled { stalledCommit = revision }
-        let reason = outcome.run.outcome == .refused ? "DeleteGuard" : outcome.diagnostics.isEmpty ? (stalled ? "ApplyRefused" : "ReconciliationFailed") : "InvalidDeclarations"
+        let reason = if outcome.run.outcome == .refused { "DeleteGuard" }
+            else if !outcome.diagnostics.isEmpty { "InvalidDeclarations" }
+            else if stalled { "ApplyRefused" }
+            else if outcome.commit == nil { "GitUnavailable" }  // the revision could not be read
+            else { "ReconciliationFailed" }
         return fail(outcome.error ?? "the reconcile failed", reason: reason, stalled: stalled, trigger: trigger, elapsed: elapsed, at: now,
-                    logger: logger, diagnostics: outcome.diagnostics.map(\.description))
+                    logger: logger, diagnostics: outcome.diagnostics.map(\.description), outcome: outcome.run.outcome.rawValue)
     }
 
     private func fail(_ message: String, reason: String, stalled: Bool, trigger: String, elapsed: Duration, at now: Date,
-                      logger: Logger, diagnostics: [String] = []) -> Outcome {
+                      logger: Logger, diagnostics: [String] = [], outcome: String = "failed") -> Outcome {
         current.lastAttemptAt = now
         current.consecutiveFailures += 1
         current.lastError = message
@@ -232,7 +243,7 @@ public actor ReconcileLoop: Service, ReconcileControl {
                   message: stalled ? "waiting for a new commit: \(message)" : "", lastTransitionTime: nil))
         set(.init(type: "Reconciling", status: stalled ? "False" : "True", reason: stalled ? "Stalled" : "ProgressingWithRetry",
                   message: stalled ? "" : "retrying with backoff", lastTransitionTime: nil))
-        record(outcome: "failed", trigger: trigger, elapsed: elapsed)
+        record(outcome: outcome, trigger: trigger, elapsed: elapsed)
         Gauge(label: "nectar_reconcile_consecutive_failures", factory: metrics).record(current.consecutiveFailures)
         logger.error("reconcile failed", metadata: ["reason": "\(reason)", "error": "\(message)"])
         for line in diagnostics.prefix(20) { logger.error("invalid declaration", metadata: ["diagnostic": "\(line)"]) }

@@ -56,7 +56,10 @@ public struct ServeSettings: Sendable, Equatable {
     static var fields: [Field] { [
         text("database", "NECTAR_DB", \.database),
         text("listen", "NECTAR_LISTEN", \.listen),
-        text("keyDirectory", "NECTAR_KEY_DIR", \.keyDirectory),
+        Field(key: "keyDirectory", environment: "NECTAR_KEY_DIR") { settings, text in
+            settings.keyDirectory = text  // empty: no key files (keys only sealed to declared recipients)
+            return nil
+        },
         text("source.repository", "NECTAR_REPO", \.repository),
         optionalText("source.branch", "NECTAR_BRANCH", \.branch),
         text("source.path", "NECTAR_PATH", \.path),

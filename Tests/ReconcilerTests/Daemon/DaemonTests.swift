@@ -48,6 +48,17 @@ import Testing
         try await Task.sleep(for: .milliseconds(300))
         #expect(try await harness.botNames(token: token) == ["alpha"], "a bad signature triggers nothing (interval is 60 s)")
 
+        let huge = try await harness.request("POST", "/hooks/git", body: Data(count: (4 << 20) + 1),
+                                             headers: ["X-Hub-Signature-256": WebhookSignature.header(body: body, secret: secret)])
+        #expect(huge.status == 413)
+        #expect(huge.errorCode == "body_too_large")
+        let ping = try await harness.request("POST", "/hooks/git", body: body,
+                                             headers: ["X-Hub-Signature-256": WebhookSignature.header(body: body, secret: secret),
+                                                       "X-GitHub-Event": "ping"])
+        #expect(ping.status == 200)
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(try await harness.botNames(token: token) == ["alpha"], "a ping triggers nothing")
+
         let signed = try await harness.request("POST", "/hooks/git", body: body,
                                                headers: ["X-Hub-Signature-256": WebhookSignature.header(body: body, secret: secret),
                                                          "X-GitHub-Event": "push"])
@@ -229,6 +240,8 @@ import Testing
         try harness.commit(["bots/alpha.yaml": Snippet.bot("alpha"), "bots/operators.yaml": Snippet.operator("alice", role: "admin")])
         _ = try await harness.request("POST", "/admin/reconcile", token: admin)
         try await eventually("bob's token is refused") { try await harness.request("GET", "/admin/status", token: agent).status == 401 }
+        let bobs = try RuntimeStore.open(path: harness.dbPath).operatorTokens(operator: "bob")
+        #expect(bobs.count == 1 && bobs.allSatisfy { $0.revokedAt != nil }, "revoked for good, so declaring bob again does not revive it")
         #expect(!harness.log.lines.joined().contains(admin) && !harness.log.lines.joined().contains(agent), "no token in any log line")
         try await harness.stop()
     }

@@ -123,6 +123,24 @@ import Glibc
         }
     }
 
+    @Test func headFollowsTheRemotesDefaultBranch() throws {
+        try withTemporaryDirectory { directory in
+            let origin = try GitRepository.create(at: directory + "/origin", initialBranch: "trunk")
+            let trunk = try origin.commit(files: ["a.txt": [1]], message: "trunk", branch: "trunk")
+            let other = try origin.commit(files: ["a.txt": [2]], message: "other", branch: "other")
+            let url = "file://" + directory + "/origin"
+            let mirror = directory + "/mirror"
+            try GitMirror.sync(url: url, into: mirror)
+            #expect(try resolve("HEAD", in: mirror) == trunk)
+
+            // The remote's default branch changes (like renaming it on a forge).
+            try Data("ref: refs/heads/other\n".utf8).write(to: URL(fileURLWithPath: origin.gitDirectory + "HEAD"))
+            try GitMirror.sync(url: url, into: mirror)
+            #expect(try resolve("HEAD", in: mirror) == other)
+            #expect(try resolve("refs/heads/trunk", in: mirror) == trunk)
+        }
+    }
+
     // MARK: - The mirror directory
 
     @Test func missingParentDirectoriesAreCreatedAndNothingIsLeftBeside() throws {
@@ -193,6 +211,23 @@ import Glibc
             try writeFile(root: root, "file", [1])
             let notDirectory = #expect(throws: GitError.self) { try GitMirror.sync(url: setup.url, into: file) }
             #expect(notDirectory?.description == "cannot open mirror at \(file): it exists and is not a directory")
+        }
+    }
+
+    @Test func aBareRepositoryWithoutTheMarkerIsAdoptedOnlyForItsOwnURL() throws {
+        try withOrigin { setup in
+            let commit = try setup.origin.commit(["a.txt": "x"])
+            try GitMirror.sync(url: setup.url, into: setup.mirror)
+            // As if made by `git clone --bare`: the same remote, no nectar marker.
+            let config = setup.mirror + "/config"
+            let text = try String(contentsOfFile: config, encoding: .utf8)
+            #expect(text.contains("[nectar]\n\tmirror = true\n"))
+            try text.replacingOccurrences(of: "[nectar]\n\tmirror = true\n", with: "").write(toFile: config, atomically: true, encoding: .utf8)
+
+            #expect(throws: GitError.self) { try GitMirror.sync(url: "file:///elsewhere.git", into: setup.mirror) }
+            try GitMirror.sync(url: setup.url, into: setup.mirror)
+            #expect(try String(contentsOfFile: config, encoding: .utf8).contains("[nectar]\n\tmirror = true\n"))
+            #expect(try resolve("refs/heads/main", in: setup.mirror) == commit)
         }
     }
 
@@ -311,6 +346,13 @@ import Glibc
             let userpass = GIT_CREDENTIAL_USERPASS_PLAINTEXT_VALUE
             #expect(token.decide(usernameFromURL: "oauth2", allowed: userpass) == .userpass(user: "oauth2", password: "t"))
         }
+    }
+
+    @Test func aTransferPastItsDeadlineIsStopped() {
+        let session = FetchSession(credentials: .none, deadline: Date(timeIntervalSinceNow: -1))
+        #expect(session.checkDeadline() == -1)
+        #expect(session.failure == "the transfer took longer than 30 minutes")
+        #expect(FetchSession(credentials: .none).checkDeadline() == 0)
     }
 
     @Test func featuresAreReported() {
