@@ -22,7 +22,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "A repository path or a remote URL (file://, https://, ssh://). Default: .")
     var repo: String?
 
-    @Option(name: .long, help: "The branch to reconcile. Default: HEAD of a local repository, main for a remote.")
+    @Option(name: .long, help: "The branch to reconcile. Default: HEAD (a remote's default branch).")
     var branch: String?
 
     @Option(name: .long, help: "Directory of the declarations inside the repository. Default: bots")

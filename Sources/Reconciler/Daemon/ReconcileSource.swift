@@ -11,7 +11,8 @@ public struct ReconcileSource: Sendable {
     }
 
     public var location: Location
-    /// The branch to reconcile; nil means the local repository's `HEAD`, or `main` for a remote.
+    /// The branch to reconcile; nil means `HEAD`: the local repository's, or
+    /// for a remote the mirror's, which follows the remote's default branch.
     public var branch: String?
     /// The declarations directory inside the repository.
     public var path: String
@@ -68,10 +69,7 @@ public struct ReconcileSource: Sendable {
 
     /// The revision to reconcile.
     public var revision: String {
-        switch location {
-        case .local: branch.map { "refs/heads/\($0)" } ?? "HEAD"
-        case .remote: "refs/heads/\(branch ?? "main")"
-        }
+        branch.map { "refs/heads/\($0)" } ?? "HEAD"
     }
 
     /// Brings the source up to date (fetches a remote) and returns the

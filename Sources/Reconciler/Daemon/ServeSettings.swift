@@ -12,7 +12,7 @@ public struct ServeSettings: Sendable, Equatable {
 
     /// A repository path or a remote URL.
     public var repository = "."
-    /// nil: the local repository's HEAD, or `main` for a remote.
+    /// nil: HEAD (for a remote, its default branch).
     public var branch: String?
     public var path = "bots"
     /// Where remote repositories are mirrored.

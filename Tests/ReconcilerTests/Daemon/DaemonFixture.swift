@@ -76,6 +76,7 @@ final class DaemonHarness: @unchecked Sendable {
         task = Task { try await daemon.run() }
         try await eventually("the server listens") { daemon.port != nil }
         port = daemon.port ?? 0
+        try await eventually("the first reconcile finished") { await daemon.loop.runsCompleted >= 1 }
     }
 
     /// Shuts the daemon down gracefully and waits for it to stop.
