@@ -15,6 +15,7 @@ struct CommandFailure: Error {
         case let keys as KeyDirectoryError: message = keys.description
         case let failure as CommandFailure: message = failure.message
         case let configuration as ServeConfigurationError: message = configuration.description
+        case let drift as DriftError: message = drift.description
         case let cocoa as CocoaError: message = cocoa.localizedDescription
         default: message = String(describing: error)
         }

@@ -8,7 +8,7 @@ struct Nectar: AsyncParsableCommand {
         commandName: "nectar",
         abstract: "Self-hosted AI chat bots whose configuration lives in git.",
         version: "0.1.0",
-        subcommands: [Validate.self, Plan.self, Apply.self, Serve.self, Keys.self, Operators.self]
+        subcommands: [Validate.self, Plan.self, Apply.self, Serve.self, Drift.self, Keys.self, Operators.self]
     )
 
     /// Runs the command; a usage error is one sentence on stderr and exit

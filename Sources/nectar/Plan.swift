@@ -3,12 +3,13 @@ import Foundation
 import Reconciler
 
 /// `nectar plan`: what applying a revision would change.
-struct Plan: ParsableCommand {
+struct Plan: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show what applying a revision would change (against another revision or a database).",
         discussion: """
         With --base REV, compares two revisions of the repository (a pull request: no database needed). \
-        With --db FILE, compares the revision with the live state of a runtime database. \
+        With --db FILE, compares the revision with the live state of a runtime database; with --server URL, \
+        with a running nectar's state (GET /admin/state, operator token from --token-env). \
         Exit codes: 0 no changes (or any plan without --detailed-exitcode), 2 changes with \
         --detailed-exitcode, 1 error (including invalid declarations).
         """
@@ -24,6 +25,12 @@ struct Plan: ParsableCommand {
     @Option(name: .long, help: "Compare with the live state in this database.")
     var db: String?
 
+    @Option(name: .long, help: "Compare with a running nectar, such as http://127.0.0.1:8080.")
+    var server: String?
+
+    @Option(name: .long, help: "The environment variable holding an operator token for --server.")
+    var tokenEnv: String = "NECTAR_TOKEN"
+
     @Option(name: .long, help: "Output format: text, json or markdown.")
     var format: Format = .text
 
@@ -33,17 +40,21 @@ struct Plan: ParsableCommand {
     @OptionGroup var guards: ApplyPolicyOptions
 
     func validate() throws {
-        if (base == nil) == (db == nil) {
-            throw ValidationError("give exactly one of --base REV or --db FILE")
+        if [base, db, server].compactMap({ $0 }).count != 1 {
+            throw ValidationError("give exactly one of --base REV, --db FILE or --server URL")
         }
     }
 
-    func run() throws {
+    func run() async throws {
         let report: PlanReport
         do {
             if let base {
                 report = try RevisionPlanning.plan(repository: source.repo, declarationsPath: source.path,
                                                    revision: source.ref, base: base, policy: guards.policy)
+            } else if let server {
+                let export = try await ServerClient(server: server, tokenEnv: tokenEnv).stateExport()
+                report = try RevisionPlanning.plan(repository: source.repo, declarationsPath: source.path,
+                                                   revision: source.ref, export: export, server: server, policy: guards.policy)
             } else {
                 let store = try RuntimeStore.openReadOnly(path: db!)
                 report = try RevisionPlanning.plan(repository: source.repo, declarationsPath: source.path,
