@@ -26,6 +26,8 @@ do {
         try ValidateBenchmark(bots: option("--bots", default: 10_000), runs: option("--runs", default: 5)).run()
     case "apply":
         try ApplyBenchmark(bots: option("--bots", default: 10_000), runs: option("--runs", default: 5)).run()
+    case "drift":
+        try DriftBenchmark(bots: option("--bots", default: 10_000), runs: option("--runs", default: 5)).run()
     case "keys":
         try KeysBenchmark(runs: option("--runs", default: 5)).run()
     case "generate":
@@ -38,7 +40,7 @@ do {
         // Child mode: `measure <what> --repo PATH --runs N` prints one JSON Measurement.
         try ChildMeasurement.run(what: arguments[1], repo: optionString("--repo")!, runs: option("--runs", default: 5))
     default:
-        FileHandle.standardError.write(Data("usage: nectar-bench validate|apply|keys [--bots N] [--runs N]\n".utf8))
+        FileHandle.standardError.write(Data("usage: nectar-bench validate|apply|drift|keys [--bots N] [--runs N]\n".utf8))
         exit(2)
     }
 } catch {

@@ -211,7 +211,8 @@ struct AuditView: Encodable {
     var action: String
     var kind: String
     var name: String
-    var changes: String
+    /// What changed, as JSON (field changes, key ids, a pause's reason).
+    var changes: EmbeddedJSON
     var run: Int64?
 
     init(_ entry: AuditEntry) {
@@ -220,7 +221,46 @@ struct AuditView: Encodable {
         action = entry.action
         kind = entry.objectKind
         name = entry.objectName
-        changes = entry.changes
+        changes = EmbeddedJSON(parsing: entry.changes)
         run = entry.runID
+    }
+}
+
+/// A JSON value kept as parsed, so that JSON stored as text (audit changes,
+/// run summaries) is embedded as JSON in responses, not as a string.
+enum EmbeddedJSON: Encodable, Decodable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([EmbeddedJSON])
+    case object([String: EmbeddedJSON])
+
+    /// Parses `text`; text that is not JSON is kept as a string.
+    init(parsing text: String) {
+        self = (try? JSONDecoder().decode(EmbeddedJSON.self, from: Data(text.utf8))) ?? .string(text)
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() { self = .null }
+        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
+        else if let value = try? container.decode(Double.self) { self = .number(value) }
+        else if let value = try? container.decode(String.self) { self = .string(value) }
+        else if let value = try? container.decode([EmbeddedJSON].self) { self = .array(value) }
+        else { self = .object(try container.decode([String: EmbeddedJSON].self)) }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .null: try container.encodeNil()
+        case .bool(let value): try container.encode(value)
+        case .number(let value):
+            if value == value.rounded(), abs(value) < 1e15 { try container.encode(Int64(value)) } else { try container.encode(value) }
+        case .string(let value): try container.encode(value)
+        case .array(let value): try container.encode(value)
+        case .object(let value): try container.encode(value)
+        }
     }
 }

@@ -24,19 +24,30 @@ extension RuntimeStore {
     }
 
     /// The operator a presented token belongs to, if the token is valid: well
-    /// formed, not revoked, and its operator still declared. Records its use.
+    /// formed, not revoked, and its operator still declared.
+    ///
+    /// A read, so that it never waits for a reconcile's write transaction;
+    /// the token's `last_used_at` is recorded in the background, at most
+    /// once a minute per token.
     public func operatorIdentity(presenting text: String, at now: Date = Date()) throws(StoreError) -> OperatorIdentity? {
         guard let token = OperatorToken(parsing: text) else { return nil }
         let hash = token.secretHash
-        return try write { db -> OperatorIdentity? in
+        let found = try read { db -> (OperatorIdentity, Double?)? in
             guard let row = try Row.fetchOne(db.cachedStatement(sql: """
-                SELECT id, operator, secret_hash FROM operator_token WHERE secret_hash = ? AND revoked_at IS NULL
+                SELECT id, operator, secret_hash, last_used_at FROM operator_token WHERE secret_hash = ? AND revoked_at IS NULL
                 """), arguments: [hash]),
                 ConstantTime.equals((row[2] as String).utf8, hash.utf8),
                 let spec = try Self.liveOperatorSpec(row[1], db) else { return nil }
-            try db.execute(sql: "UPDATE operator_token SET last_used_at = ? WHERE id = ?", arguments: [now.timeIntervalSince1970, row[0] as String])
-            return OperatorIdentity(name: spec.name, role: spec.role, teams: spec.teams, tokenID: row[0])
+            return (OperatorIdentity(name: spec.name, role: spec.role, teams: spec.teams, tokenID: row[0]), row[3])
         }
+        guard let (identity, lastUsed) = found else { return nil }
+        if (lastUsed ?? 0) < now.timeIntervalSince1970 - 60 {
+            let id = identity.tokenID, at = now.timeIntervalSince1970
+            writer.asyncWriteWithoutTransaction { db in
+                try? db.execute(sql: "UPDATE operator_token SET last_used_at = ? WHERE id = ?", arguments: [at, id])
+            }
+        }
+        return identity
     }
 
     /// Token metadata, newest first, of one operator or all.

@@ -69,6 +69,9 @@ public actor ReconcileLoop: Service, ReconcileControl {
             lastSuccessAt: success?.finishedAt, nextRunAt: nil, consecutiveFailures: 0, lastError: nil,
             source: .init(repository: source.displayName, branch: source.branch, path: source.path,
                           pollInterval: Double(timing.interval.components.seconds)))
+        if let success {
+            Gauge(label: "nectar_reconcile_last_success_timestamp_seconds", factory: metrics).record(success.finishedAt.timeIntervalSince1970)
+        }
     }
 
     // MARK: ReconcileControl

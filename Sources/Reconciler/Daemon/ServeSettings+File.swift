@@ -5,11 +5,19 @@ extension ServeSettings {
     /// of the keys in `ServeSettings.keys` (dotted paths are nested
     /// mappings). Unknown keys and wrong values are errors at file:line:column.
     mutating func applyFile(_ file: String) throws(ServeConfigurationError) {
+        var isDirectory: ObjCBool = false
+        let reason: String? = if !FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory) { "no such file" }
+            else if isDirectory.boolValue { "it is a directory" }
+            else if !FileManager.default.isReadableFile(atPath: file) { "permission denied" }
+            else { nil }
+        if let reason {
+            throw ServeConfigurationError(message: "cannot read the configuration file \(file): \(reason)")
+        }
         let bytes: [UInt8]
         do {
             bytes = Array(try Data(contentsOf: URL(fileURLWithPath: file)))
         } catch {
-            throw ServeConfigurationError(message: "cannot read the configuration file \(file): \((error as NSError).localizedDescription)")
+            throw ServeConfigurationError(message: "cannot read the configuration file \(file): \(String(cString: strerror(errno)))")
         }
         let documents: [YAMLDocument]
         do {
@@ -21,6 +29,8 @@ extension ServeSettings {
             throw ServeConfigurationError(message: "\(file):\(documents[1].position.line):\(documents[1].position.column): the configuration file must hold one YAML document")
         }
         guard let document = documents.first, let root = document.root else { return }
+        let node = document[root]
+        if node.kind == .scalar, node.isPlain, ScalarResolution.isNull(node.text) { return }  // `---` alone: nothing set
         try apply(document, root, prefix: "", file: file)
     }
 

@@ -183,6 +183,7 @@ import Testing
         let audit = try await harness.request("GET", "/admin/audit?kind=Bot&name=alpha", token: agent).json["entries"] as? [[String: Any]] ?? []
         #expect(audit.first?["action"] as? String == "pause")
         #expect(audit.first?["actor"] as? String == "operator:alice")
+        #expect((audit.first?["changes"] as? [String: Any])?["reason"] as? String == "incident 42", "changes are embedded JSON")
         let metrics = try await harness.request("GET", "/metrics").text
         #expect(metrics.contains(#"nectar_bots{status="paused"} 1"#))
         #expect(metrics.contains(#"nectar_bots{status="active"} 1"#))

@@ -189,7 +189,13 @@ import Testing
             #expect(identity.name == "alice")
             #expect(identity.role == .admin)
             #expect(identity.tokenID == record.id)
-            #expect(try scenario.store.operatorTokens(operator: "alice").first?.lastUsedAt != nil, "its use is recorded")
+            // Its use is recorded (possibly in the background, so wait for it a little).
+            var lastUsed = try scenario.store.operatorTokens(operator: "alice").first?.lastUsedAt
+            for _ in 0..<200 where lastUsed == nil {
+                Thread.sleep(forTimeInterval: 0.01)
+                lastUsed = try scenario.store.operatorTokens(operator: "alice").first?.lastUsedAt
+            }
+            #expect(lastUsed != nil, "its use is recorded")
             #expect(try Self.databaseBytes(scenario.dbPath).range(of: Data(text.utf8)) == nil, "not after its use either")
         }
     }

@@ -97,14 +97,22 @@ import Testing
     /// The error `load` throws for `text` as a configuration file, with the
     /// file's path, or nil (recorded as an issue) when it loads.
     static func fileError(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> (message: String, file: String)? {
-        try withConfigFile(text) { file in
-            do {
-                let settings = try ServeSettings.load(file: file, environment: [:])
-                Issue.record("loaded \(settings) instead of failing", sourceLocation: sourceLocation)
-                return nil
-            } catch {
-                return (error.message, file)
-            }
+        try withConfigFile(text) { file -> (message: String, file: String)? in
+            configurationError(sourceLocation: sourceLocation) { () throws(ServeConfigurationError) in
+                try ServeSettings.load(file: file, environment: [:])
+            }.map { ($0.message, file) }
+        }
+    }
+
+    /// The error `body` throws, or nil (recorded as an issue) when it returns.
+    static func configurationError<Value>(sourceLocation: SourceLocation = #_sourceLocation,
+                                          _ body: () throws(ServeConfigurationError) -> Value) -> ServeConfigurationError? {
+        switch Result(catching: body) {
+        case .success(let value):
+            Issue.record("expected a configuration error, got \(value)", sourceLocation: sourceLocation)
+            return nil
+        case .failure(let error):
+            return error
         }
     }
 
@@ -319,7 +327,7 @@ import Testing
     }
 
     @Test func anEmptyFileOrOneOfCommentsGivesTheDefaults() throws {
-        for text in ["", "\n", "# nothing set yet\n", "---\n"] {
+        for text in ["", "\n", "# nothing set yet\n", "\n# settings\n\n# come later\n"] {
             let loaded = try Self.withConfigFile(text) { try ServeSettings.load(file: $0, environment: [:]) }
             #expect(loaded == ServeSettings(), "\(text.debugDescription)")
         }
@@ -402,32 +410,24 @@ import Testing
     @Test func anUnreadableFileIsAnErrorNamingIt() throws {
         try withTemporaryDirectory { directory in
             let missing = directory + "/missing.yaml"
-            do {
-                _ = try ServeSettings.load(file: missing, environment: [:])
-                Issue.record("a missing file loaded")
-            } catch {
-                #expect(error.message.hasPrefix("cannot read the configuration file \(missing): "), "\(error.message)")
+            // A missing file, and a directory, which is not a file either.
+            for path in [missing, directory] {
+                let error = try #require(Self.configurationError { () throws(ServeConfigurationError) in
+                    try ServeSettings.load(file: path, environment: [:])
+                })
+                #expect(error.message.hasPrefix("cannot read the configuration file \(path): "), "\(error.message)")
+                #expect(!error.message.contains("\n"))
                 #expect(Self.isOneSentence(error.message), "\(error.message)")
-            }
-            // A directory is not a file either.
-            do {
-                _ = try ServeSettings.load(file: directory, environment: [:])
-                Issue.record("a directory loaded as a configuration file")
-            } catch {
-                #expect(error.message.hasPrefix("cannot read the configuration file \(directory): "), "\(error.message)")
-                #expect(Self.isOneSentence(error.message), "\(error.message)")
+                #expect(error.message.hasSuffix(path == missing ? "no such file" : "it is a directory"), "\(error.message)")
             }
         }
     }
 
     @Test func aFileErrorStopsBeforeTheEnvironmentApplies() throws {
         // A broken file is an error even when the environment would override the broken key.
-        let error = try Self.withConfigFile("reconcile:\n  interval: soon\n") { file -> ServeConfigurationError? in
-            do {
-                _ = try ServeSettings.load(file: file, environment: ["NECTAR_INTERVAL": "30s"])
-                return nil
-            } catch {
-                return error
+        let error = try Self.withConfigFile("reconcile:\n  interval: soon\n") { file in
+            Self.configurationError { () throws(ServeConfigurationError) in
+                try ServeSettings.load(file: file, environment: ["NECTAR_INTERVAL": "30s"])
             }
         }
         #expect(error?.message.contains("reconcile.interval must be a duration") == true)
@@ -445,14 +445,12 @@ import Testing
             ("NECTAR_LOG_FORMAT", "xml", "the environment variable NECTAR_LOG_FORMAT must be auto, json or text"),
         ]
         for (variable, value, expected) in cases {
-            do {
-                _ = try ServeSettings.load(file: nil, environment: [variable: value])
-                Issue.record("\(variable)=\(value) was accepted")
-            } catch {
-                #expect(error.message == expected)
-                #expect(error.description == expected)
-                #expect(Self.isOneSentence(error.message))
+            let error = Self.configurationError { () throws(ServeConfigurationError) in
+                try ServeSettings.load(file: nil, environment: [variable: value])
             }
+            #expect(error?.message == expected, "\(variable)=\(value)")
+            #expect(error?.description == expected)
+            #expect(Self.isOneSentence(error?.message ?? ""))
         }
     }
 
@@ -507,12 +505,12 @@ import Testing
         var settings = ServeSettings()
         settings.repository = url
         settings.mirrorDirectory = "mirrors"
-        do {
-            let source = try settings.source(environment: [:])
+        switch Result(catching: { () throws(ServeConfigurationError) in try settings.source(environment: [:]) }) {
+        case .success(let source):
             #expect(GitMirror.supportsSSH, "without SSH support an scp-style remote is refused")
             #expect(source.location == location)
-        } catch {
-            #expect(!GitMirror.supportsSSH)
+        case .failure(let error):
+            #expect(!GitMirror.supportsSSH, "\(error.message)")
             #expect(error.message.contains("without SSH support"))
             #expect(error.message.contains(url))
             #expect(Self.isOneSentence(error.message))
@@ -552,15 +550,14 @@ import Testing
         settings.repository = "https://deploy:\(urlSecret)@git.example.com/acme/bots.git"
         settings.tokenEnv = "ACME_GIT_TOKEN"
         for environment in [["NECTAR_WEBHOOK_SECRET": otherSecret, "GITHUB_TOKEN": otherSecret], ["ACME_GIT_TOKEN": ""]] {
-            do {
-                let source = try settings.source(environment: environment)
-                Issue.record("resolved \(source.displayName) without a token")
-            } catch {
-                #expect(error.message == "source.tokenEnv names ACME_GIT_TOKEN, but that environment variable is not set")
-                #expect(!error.message.contains(urlSecret))
-                #expect(!error.message.contains(otherSecret))
-                #expect(!String(reflecting: error).contains(urlSecret))
-            }
+            let error = try #require(Self.configurationError { () throws(ServeConfigurationError) in
+                try settings.source(environment: environment)
+            })
+            #expect(error.message == "source.tokenEnv names ACME_GIT_TOKEN, but that environment variable is not set")
+            #expect(!error.message.contains(urlSecret))
+            #expect(!error.message.contains(otherSecret))
+            #expect(!String(reflecting: error).contains(urlSecret))
+            #expect(!String(reflecting: error).contains(otherSecret))
         }
     }
 
@@ -591,12 +588,8 @@ import Testing
         settings.repository = "https://git.example.com/acme/bots.git"
         settings.sshKey = "/etc/nectar/id_ed25519"
         settings.sshPassphraseEnv = "ACME_SSH_PASSPHRASE"
-        do {
-            _ = try settings.source(environment: [:])
-            Issue.record("resolved without the passphrase variable")
-        } catch {
-            #expect(error.message == "source.sshPassphraseEnv names ACME_SSH_PASSPHRASE, but that environment variable is not set")
-        }
+        let error = Self.configurationError { () throws(ServeConfigurationError) in try settings.source(environment: [:]) }
+        #expect(error?.message == "source.sshPassphraseEnv names ACME_SSH_PASSPHRASE, but that environment variable is not set")
         let passphrase = "pass-\(UUID().uuidString)"
         let source = try settings.source(environment: ["ACME_SSH_PASSPHRASE": passphrase])
         guard case .remote(_, _, let credentials) = source.location else {
@@ -650,12 +643,8 @@ import Testing
         for listen in ["nope", "host:99999", "host:", "host:-1", "host:http", "8080"] {
             var settings = ServeSettings()
             settings.listen = listen
-            do {
-                let address = try settings.listenAddress()
-                Issue.record("\(listen) gave \(address)")
-            } catch {
-                #expect(error.message == "listen must be host:port, such as 127.0.0.1:8080 (got \(listen))")
-            }
+            let error = Self.configurationError { () throws(ServeConfigurationError) in try settings.listenAddress() }
+            #expect(error?.message == "listen must be host:port, such as 127.0.0.1:8080 (got \(listen))")
         }
     }
 
