@@ -76,7 +76,8 @@ struct Drift: AsyncParsableCommand {
             } catch {
                 throw CommandFailure.exit(CommandFailure(message: "cannot write the report to \(output): \(error.localizedDescription)"))
             }
-            Terminal.standardError(report.hasDrift ? "drift: \(report.findings.count) findings written to \(output)" : "no drift; report written to \(output)")
+            let count = report.findings.count
+            Terminal.standardError(report.hasDrift ? "drift: \(count) \(count == 1 ? "finding" : "findings") written to \(output)" : "no drift; report written to \(output)")
         } else {
             Terminal.standardOutput(text)
         }

@@ -153,6 +153,18 @@ enum StoreMigrations {
                     UPDATE operator_token SET revoked_at = new.deleted_at WHERE operator = new.name AND revoked_at IS NULL;
                 END;
                 """)
+            // A spec edited outside nectar with its hash left alone would
+            // otherwise look unchanged to every plan: mark the hash stale so
+            // the next reconcile restores the declared spec (and drift, which
+            // hashes stored specs itself, reports it either way).
+            for table in ObjectKind.allCases.map(\.table) {
+                try db.execute(sql: """
+                    CREATE TRIGGER \(table)_spec_edited AFTER UPDATE OF spec ON \(table)
+                    WHEN new.spec IS NOT old.spec AND new.spec_hash IS old.spec_hash BEGIN
+                        UPDATE \(table) SET spec_hash = 'edited-outside-nectar' WHERE id = new.id;
+                    END
+                    """)
+            }
         }
         return migrator
     }

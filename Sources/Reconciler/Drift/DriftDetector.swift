@@ -30,15 +30,22 @@ public struct DriftDetector: Sendable {
         guard let commit = loaded.state.revision else {
             throw GitError(operation: "resolve revision \(revision)", message: "no commit")
         }
+        if let applied = export.declarationsPath, applied != GitRepository.normalize(declarationsPath) {
+            throw DriftError(message: "the runtime applies declarations from \(applied.isEmpty ? "the repository root" : applied), not \(declarationsPath); pass --path \(applied.isEmpty ? "." : applied)")
+        }
         var findings: [DriftFinding] = []
         findings += try revisionFindings(commit: commit, repository: repository, export: export)
         guard loaded.isValid else {
             let count = loaded.diagnostics.count
             let errors = loaded.diagnostics.map(\.description)
-            if let index = findings.firstIndex(where: { $0.kind == .unappliedRevision }) {
-                findings[index].errors = errors
-                findings[index].resolution = "fix the \(count) invalid \(count == 1 ? "declaration" : "declarations") of \(commit.id.short) in a new commit (nectar validate lists them); until then the applied revision keeps serving"
+            if !findings.contains(where: { $0.kind == .unappliedRevision }) {
+                findings.insert(DriftFinding(kind: .unappliedRevision, objectKind: nil, object: nil,
+                                             expected: "revision \(commit.id.short) applied", actual: "it cannot be applied", resolution: ""), at: 0)
             }
+            let index = findings.firstIndex { $0.kind == .unappliedRevision }!
+            findings[index].errors = errors
+            findings[index].actual += "; \(commit.id.short) has \(count) invalid \(count == 1 ? "declaration" : "declarations")"
+            findings[index].resolution = "fix the invalid declarations of \(commit.id.short) in a new commit (nectar validate lists them); until then the applied revision keeps serving"
             return DriftReport(revision: commit.id.hex, appliedRevision: export.appliedRevision, live: liveSource, checkedAt: now,
                                bots: [], findings: findings)
         }
@@ -56,20 +63,28 @@ public struct DriftDetector: Sendable {
         if export.appliedRevision != commit.id.hex {
             let applied = export.appliedRevision.flatMap { try? ObjectID(hex: $0) }
             var commits: [CommitInfo] = []
+            var ahead: [CommitInfo] = []
             var known = applied == nil
             if let applied, (try? repository.resolve(applied.hex)) != nil {
                 commits = try repository.commits(from: commit.id, excluding: applied)
+                ahead = try repository.commits(from: applied, excluding: commit.id)
                 known = true
             } else if applied == nil {
                 commits = try repository.commits(from: commit.id, excluding: nil)
             }
-            let actual = export.appliedRevision.map { "applied \(String($0.prefix(7)))" + (known ? "" : " (not in this repository)") }
+            func count(_ list: [CommitInfo]) -> String {
+                "\(list.count)\(list.count == 100 ? "+" : "") \(list.count == 1 ? "commit" : "commits")"
+            }
+            var actual = export.appliedRevision.map { "applied \(String($0.prefix(7)))" + (known ? "" : " (not in this repository: fetch its history, or check --repo)") }
                 ?? "nothing applied yet"
-            let behind = commits.isEmpty ? "" : ", \(commits.count)\(commits.count == 100 ? "+" : "") \(commits.count == 1 ? "commit" : "commits") behind"
+            if !commits.isEmpty { actual += ", \(count(commits)) behind" }
+            if !ahead.isEmpty { actual += "\(commits.isEmpty ? "," : " and") \(count(ahead)) ahead" }
             findings.append(DriftFinding(
                 kind: .unappliedRevision, objectKind: nil, object: nil,
-                expected: "revision \(commit.id.short) applied", actual: actual + behind,
-                resolution: "apply \(commit.id.short): wait for the daemon's next poll, POST /admin/reconcile, or run nectar apply",
+                expected: "revision \(commit.id.short) applied", actual: actual,
+                resolution: commits.isEmpty && !ahead.isEmpty
+                    ? "the runtime applied a newer commit than \(commit.id.short); check --ref (the daemon follows its branch)"
+                    : "apply \(commit.id.short): wait for the daemon's next poll, POST /admin/reconcile, or run nectar apply",
                 commits: commits.map { .init(id: $0.id.hex, summary: $0.summary, author: $0.author, time: $0.time) }))
         }
         if let run = export.lastRun, run.outcome == .failed || run.outcome == .refused {
@@ -79,7 +94,9 @@ public struct DriftDetector: Sendable {
                 expected: "the last reconcile succeeded",
                 actual: "run \(run.id ?? 0)\(at) \(run.outcome == .refused ? "was refused" : "failed"): \(run.errors.first ?? "no error recorded")",
                 resolution: run.outcome == .refused
-                    ? "review the deletions, then apply with --allow-mass-delete (or set reconcile.allowMassDelete) if they are intended"
+                    ? (run.errors.contains { $0.contains("--allow-empty") }
+                        ? "check that the revision really declares nothing; if so, apply with --allow-empty (or set reconcile.allowEmpty)"
+                        : "review the deletions, then apply with --allow-mass-delete (or set reconcile.allowMassDelete) if they are intended")
                     : "fix the errors in a new commit (nectar validate lists them); the last applied revision keeps serving meanwhile",
                 errors: run.errors))
         }
@@ -135,7 +152,10 @@ public struct DriftDetector: Sendable {
                 actual: documents.prefix(5).map { "\($0.path) \($0.action == .add ? "missing" : $0.action == .remove ? "not in git" : "differs")" }
                     .joined(separator: ", ") + (documents.count > 5 ? ", …" : ""),
                 resolution: "apply the revision to load the documents git holds",
-                fields: documents.map { FieldChange(path: "documents.\($0.path)", from: nil, to: $0.blobID.map { .string($0) }) }))
+                fields: documents.map { document in
+                    FieldChange(path: "documents.\(document.path)", from: live.documents[jar]?[document.path].map { .string($0) },
+                                to: document.blobID.map { .string($0) })
+                }))
         }
         return findings
     }
@@ -158,7 +178,7 @@ public struct DriftDetector: Sendable {
                 findings.append(DriftFinding(
                     kind: .runtimeOverride, objectKind: .bot, object: bot.name,
                     expected: "running, as git declares no pause", actual: "paused\(by) at \(Self.timestamp(pausedAt))\(why)",
-                    resolution: "resume it (POST /admin/bots/\(bot.name)/resume) once the incident is over, or set spec.status in git to make the pause declared"))
+                    resolution: "resume it (POST /admin/bots/\(bot.name)/resume) once the incident is over; a pause is a runtime override that only a resume clears"))
             }
             let keys = keysByBot[bot.name] ?? []
             let rotation = policies.rotation(for: bot)
@@ -168,7 +188,7 @@ public struct DriftDetector: Sendable {
                         kind: .runtimeOverride, objectKind: .bot, object: bot.name,
                         expected: "keys issued from git (spec.apiKeys.generation \(bot.apiKeys.generation))",
                         actual: "key \(key.id) (\(key.display)) rotated in an emergency at \(Self.timestamp(key.createdAt)), generation \(key.generation)",
-                        resolution: "bump spec.apiKeys.generation to \(key.generation + 1) in git so the declared state catches up with the emergency rotation"))
+                        resolution: "bump spec.apiKeys.generation to \(key.generation + 1) in git: the next reconcile issues a key from git (one more rotation, with the grace period) and the override is gone"))
                 }
                 let age = now.timeIntervalSince(key.createdAt)
                 if let every = rotation.rotateEvery, age > TimeInterval(every.seconds + tolerance.seconds) {
