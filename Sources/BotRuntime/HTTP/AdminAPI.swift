@@ -109,7 +109,7 @@ struct PauseRequest: Decodable {
     var reason: String?
 
     static func decode(_ request: Request) async throws -> PauseRequest {
-        let body = try await request.collectBody(upTo: 16 * 1024)
+        let body = try await request.collectWholeBody(upTo: 16 * 1024)
         guard body.readableBytes > 0 else { return PauseRequest() }
         do {
             let value = try JSONDecoder().decode(PauseRequest.self, from: Data(body.readableBytesView))

@@ -75,7 +75,7 @@ public struct RuntimeServer: Sendable {
             guard let secret else {
                 throw APIError(.notFound, code: "webhook_disabled", message: "the git webhook is disabled: no webhook secret is configured")
             }
-            let body = try await request.collectBody(upTo: 4 << 20)
+            let body = try await request.collectWholeBody(upTo: 25 << 20)  // GitHub caps payloads at 25 MB
             guard let header = request.header(named: "X-Hub-Signature-256") else {
                 throw APIError.unauthorized("the X-Hub-Signature-256 header is missing")
             }
@@ -95,7 +95,7 @@ public struct RuntimeServer: Sendable {
 
 extension Request {
     /// The whole body, or a 413 when it is larger than `limit` bytes.
-    func collectBody(upTo limit: Int) async throws -> ByteBuffer {
+    func collectWholeBody(upTo limit: Int) async throws -> ByteBuffer {
         do {
             return try await body.collect(upTo: limit)
         } catch {

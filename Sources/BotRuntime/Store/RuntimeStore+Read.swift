@@ -5,62 +5,66 @@ import GRDB
 extension RuntimeStore {
     /// The live state without spec bodies: enough to plan against.
     public func liveState() throws(StoreError) -> LiveState {
-        try read { db in
-            var objects: [ObjectKind: [String: LiveObject]] = [:]
-            for kind in ObjectKind.allCases {
-                let paused = kind == .bot ? ", paused_at, paused_by" : ", NULL, NULL"
-                var byName: [String: LiveObject] = [:]
-                let rows = try Row.fetchCursor(db, sql: """
-                    SELECT name, spec_hash, source_path, blob_id, revision, created_at, updated_at, deleted_at\(paused)
-                    FROM \(kind.table)
-                    """)
-                while let row = try rows.next() {
-                    let object = LiveObject(
-                        kind: kind, name: row[0], specHash: row[1], sourcePath: row[2], blobID: row[3], revision: row[4],
-                        createdAt: Date(timeIntervalSince1970: row[5]), updatedAt: Date(timeIntervalSince1970: row[6]),
-                        deletedAt: (row[7] as Double?).map(Date.init(timeIntervalSince1970:)),
-                        pausedAt: (row[8] as Double?).map(Date.init(timeIntervalSince1970:)), pausedBy: row[9])
-                    byName[object.name] = object
-                }
-                objects[kind] = byName
-            }
-            var documents: [String: [String: String]] = [:]
-            let rows = try Row.fetchCursor(db, sql: "SELECT jar, path, blob_id FROM knowledge_document")
-            while let row = try rows.next() {
-                documents[row[0] as String, default: [:]][row[1] as String] = row[2] as String
-            }
-            let meta = try Row.fetchOne(db, sql: "SELECT state_version, applied_state_version, applied_revision FROM store_meta WHERE id = 1")
-            var state = LiveState(objects: objects, documents: documents, appliedRevision: meta?[2],
-                                  stateVersion: meta?[0] ?? 0, appliedStateVersion: meta?[1])
-            let keyRows = try Row.fetchCursor(db, sql: """
-                SELECT id, bot, generation, secret_hash, display, state, origin, created_at, expires_at FROM api_key
-                WHERE state != 'revoked'
+        try read(Self.liveState)
+    }
+
+    static func liveState(_ db: Database) throws -> LiveState {
+        var objects: [ObjectKind: [String: LiveObject]] = [:]
+        for kind in ObjectKind.allCases {
+            let paused = kind == .bot ? ", paused_at, paused_by" : ", NULL, NULL"
+            var byName: [String: LiveObject] = [:]
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT name, spec_hash, source_path, blob_id, revision, created_at, updated_at, deleted_at\(paused)
+                FROM \(kind.table)
                 """)
-            while let row = try keyRows.next() {
-                let key = StoredKey(id: row[0], bot: row[1], generation: row[2], secretHash: row[3], display: row[4],
-                                    state: StoredKey.State(rawValue: row[5]) ?? .revoked, origin: row[6],
-                                    createdAt: Date(timeIntervalSince1970: row[7]),
-                                    expiresAt: (row[8] as Double?).map(Date.init(timeIntervalSince1970:)))
-                state.keys[key.bot, default: []].append(key)
+            while let row = try rows.next() {
+                let object = LiveObject(
+                    kind: kind, name: row[0], specHash: row[1], sourcePath: row[2], blobID: row[3], revision: row[4],
+                    createdAt: Date(timeIntervalSince1970: row[5]), updatedAt: Date(timeIntervalSince1970: row[6]),
+                    deletedAt: (row[7] as Double?).map(Date.init(timeIntervalSince1970:)),
+                    pausedAt: (row[8] as Double?).map(Date.init(timeIntervalSince1970:)), pausedBy: row[9])
+                byName[object.name] = object
             }
-            state.recountActive()
-            return state
+            objects[kind] = byName
         }
+        var documents: [String: [String: String]] = [:]
+        let rows = try Row.fetchCursor(db, sql: "SELECT jar, path, blob_id FROM knowledge_document")
+        while let row = try rows.next() {
+            documents[row[0] as String, default: [:]][row[1] as String] = row[2] as String
+        }
+        let meta = try Row.fetchOne(db, sql: "SELECT state_version, applied_state_version, applied_revision FROM store_meta WHERE id = 1")
+        var state = LiveState(objects: objects, documents: documents, appliedRevision: meta?[2],
+                              stateVersion: meta?[0] ?? 0, appliedStateVersion: meta?[1])
+        let keyRows = try Row.fetchCursor(db, sql: """
+            SELECT id, bot, generation, secret_hash, display, state, origin, created_at, expires_at FROM api_key
+            WHERE state != 'revoked'
+            """)
+        while let row = try keyRows.next() {
+            let key = StoredKey(id: row[0], bot: row[1], generation: row[2], secretHash: row[3], display: row[4],
+                                state: StoredKey.State(rawValue: row[5]) ?? .revoked, origin: row[6],
+                                createdAt: Date(timeIntervalSince1970: row[7]),
+                                expiresAt: (row[8] as Double?).map(Date.init(timeIntervalSince1970:)))
+            state.keys[key.bot, default: []].append(key)
+        }
+        state.recountActive()
+        return state
     }
 
     /// The applied revision and whether nothing changed declared state since:
     /// the cheap check that lets a repeated apply be a no-op.
     public func appliedMarker() throws(StoreError) -> AppliedMarker {
-        try read { db in
-            let row = try Row.fetchOne(db, sql: """
-                SELECT state_version, applied_state_version, applied_revision, applied_path, next_key_event FROM store_meta WHERE id = 1
-                """)
-            let version: Int64? = row?[0]
-            let applied: Int64? = row?[1]
-            return AppliedMarker(revision: row?[2], declarationsPath: row?[3],
-                                 untouched: version != nil && version == applied, stateVersion: version ?? 0,
-                                 nextKeyEvent: (row?[4] as Double?).map(Date.init(timeIntervalSince1970:)))
-        }
+        try read(Self.appliedMarker)
+    }
+
+    static func appliedMarker(_ db: Database) throws -> AppliedMarker {
+        let row = try Row.fetchOne(db, sql: """
+            SELECT state_version, applied_state_version, applied_revision, applied_path, next_key_event FROM store_meta WHERE id = 1
+            """)
+        let version: Int64? = row?[0]
+        let applied: Int64? = row?[1]
+        return AppliedMarker(revision: row?[2], declarationsPath: row?[3],
+                             untouched: version != nil && version == applied, stateVersion: version ?? 0,
+                             nextKeyEvent: (row?[4] as Double?).map(Date.init(timeIntervalSince1970:)))
     }
 
     /// The stored canonical JSON of some objects' specs, by name.
@@ -100,18 +104,20 @@ extension RuntimeStore {
 
     /// Recent reconcile runs, newest first.
     public func runs(limit: Int = 20, before id: Int64? = nil) throws(StoreError) -> [ReconcileRun] {
-        try read { db in
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT id, revision, started_at, finished_at, outcome, trigger, summary, errors FROM reconcile_run
-                WHERE id < ? ORDER BY id DESC LIMIT ?
-                """, arguments: [id ?? Int64.max, limit])
-            return rows.map { row in
-                let errors = (try? JSONDecoder().decode([String].self, from: Data((row[7] as String).utf8))) ?? []
-                return ReconcileRun(id: row[0], revision: row[1], startedAt: Date(timeIntervalSince1970: row[2]),
-                                    finishedAt: Date(timeIntervalSince1970: row[3]),
-                                    outcome: ReconcileRun.Outcome(rawValue: row[4]) ?? .failed,
-                                    trigger: row[5], summary: row[6], errors: errors)
-            }
+        try read { db in try Self.runs(limit: limit, before: id, db) }
+    }
+
+    static func runs(limit: Int, before id: Int64?, _ db: Database) throws -> [ReconcileRun] {
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT id, revision, started_at, finished_at, outcome, trigger, summary, errors FROM reconcile_run
+            WHERE id < ? ORDER BY id DESC LIMIT ?
+            """, arguments: [id ?? Int64.max, limit])
+        return rows.map { row in
+            let errors = (try? JSONDecoder().decode([String].self, from: Data((row[7] as String).utf8))) ?? []
+            return ReconcileRun(id: row[0], revision: row[1], startedAt: Date(timeIntervalSince1970: row[2]),
+                                finishedAt: Date(timeIntervalSince1970: row[3]),
+                                outcome: ReconcileRun.Outcome(rawValue: row[4]) ?? .failed,
+                                trigger: row[5], summary: row[6], errors: errors)
         }
     }
 

@@ -5,8 +5,10 @@ import GRDB
 /// returns and what drift checks and `plan --server` read. Specs are the
 /// stored canonical JSON text, so their hashes can be checked exactly.
 public struct StateExport: Sendable, Codable {
-    /// Bumped when the shape changes incompatibly.
-    public var format: Int = 1
+    /// The format this build writes and reads.
+    public static let currentFormat = 1
+    /// Bumped when the shape changes incompatibly (clients refuse another one).
+    public var format: Int = StateExport.currentFormat
     public var appliedRevision: String?
     public var declarationsPath: String?
     public var stateVersion: Int64
@@ -66,14 +68,15 @@ public struct StateExport: Sendable, Codable {
 }
 
 extension RuntimeStore {
-    /// The whole live state in one read transaction.
+    /// The whole live state in one read transaction, so that a reconcile
+    /// committing meanwhile never mixes one state's revision with another's objects.
     public func export() throws(StoreError) -> StateExport {
-        let marker = try appliedMarker()
-        let live = try liveState()
-        let keys = live.keys.values.flatMap { $0 }.sorted { ($0.bot, $0.createdAt, $0.id) < ($1.bot, $1.createdAt, $1.id) }
-        let runs = try self.runs(limit: 1)
-        let success = try lastSuccessfulRun()
-        let objects: [StateExport.Object] = try read { db in
+        try read { db in
+            let marker = try Self.appliedMarker(db)
+            let live = try Self.liveState(db)
+            let keys = live.keys.values.flatMap { $0 }.sorted { ($0.bot, $0.createdAt, $0.id) < ($1.bot, $1.createdAt, $1.id) }
+            let runs = try Self.runs(limit: 1, before: nil, db)
+            let success = try Self.lastSuccessfulRun(db)
             var objects: [StateExport.Object] = []
             for kind in ObjectKind.allCases {
                 let paused = kind == .bot ? "paused_at, paused_by, paused_reason" : "NULL, NULL, NULL"
@@ -89,19 +92,21 @@ extension RuntimeStore {
                         pausedAt: (row[9] as Double?).map(Date.init(timeIntervalSince1970:)), pausedBy: row[10], pausedReason: row[11]))
                 }
             }
-            return objects
+            return StateExport(appliedRevision: marker.revision, declarationsPath: marker.declarationsPath,
+                               stateVersion: live.stateVersion, appliedStateVersion: live.appliedStateVersion,
+                               nextKeyEvent: marker.nextKeyEvent, objects: objects, documents: live.documents, keys: keys,
+                               lastRun: runs.first, lastSuccess: success)
         }
-        return StateExport(appliedRevision: marker.revision, declarationsPath: marker.declarationsPath,
-                           stateVersion: live.stateVersion, appliedStateVersion: live.appliedStateVersion,
-                           nextKeyEvent: marker.nextKeyEvent, objects: objects, documents: live.documents, keys: keys,
-                           lastRun: runs.first, lastSuccess: success)
     }
 
     /// The newest run that left the runtime at its revision (applied or no-op).
     public func lastSuccessfulRun() throws(StoreError) -> ReconcileRun? {
-        try read { db in
-            try Int64.fetchOne(db, sql: "SELECT id FROM reconcile_run WHERE outcome IN ('applied', 'noop') ORDER BY id DESC LIMIT 1")
-        }.flatMap { id throws(StoreError) in try runs(limit: 1, before: id + 1).first }
+        try read(Self.lastSuccessfulRun)
+    }
+
+    static func lastSuccessfulRun(_ db: Database) throws -> ReconcileRun? {
+        try Int64.fetchOne(db, sql: "SELECT id FROM reconcile_run WHERE outcome IN ('applied', 'noop') ORDER BY id DESC LIMIT 1")
+            .flatMap { id in try runs(limit: 1, before: id + 1, db).first }
     }
 
     /// One live bot with its stored spec, pause state and keys, or nil.

@@ -41,10 +41,16 @@ public actor ReconcileLoop: Service, ReconcileControl {
     private var pendingTrigger: String?
     private var wakeUp: CheckedContinuation<Void, Never>?
     private var timer: Task<Void, Never>?
+    /// Counts sleeps, so that a timer of an earlier sleep (cancelled, or
+    /// firing just as a trigger woke the loop) never wakes a later one.
+    private var sleepGeneration = 0
     private var stopping = false
     /// The commit of a stalled revision, not re-read until the branch moves.
     private var stalledCommit: String?
     private var completedRuns = 0
+    /// Transient failures in a row: what the backoff doubles on (a stalled
+    /// revision counts as a failure in the status, not as a retry).
+    private var transientFailures = 0
 
     public init(source: ReconcileSource, reconciler: RevisionReconciler, timing: Timing = Timing(),
                 logger: Logger, metrics: any MetricsFactory) {
@@ -80,7 +86,6 @@ public actor ReconcileLoop: Service, ReconcileControl {
 
     public func requestReconcile(trigger: String) {
         if pendingTrigger == nil { pendingTrigger = trigger }
-        stalledCommit = nil  // someone asked: read it again
         logger.info("reconcile requested", metadata: ["trigger": "\(trigger)"])
         wake()
     }
@@ -127,11 +132,14 @@ public actor ReconcileLoop: Service, ReconcileControl {
     /// debounce so a burst gives one run). Returns what woke it.
     private func sleep(_ delay: Duration) async -> String {
         if pendingTrigger == nil, !stopping {
+            sleepGeneration += 1
+            let generation = sleepGeneration
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 wakeUp = continuation
                 timer = Task { [weak self] in
-                    try? await Task.sleep(for: delay)
-                    await self?.wake()
+                    // A cancelled timer (a trigger or stop woke the loop) wakes nothing.
+                    guard (try? await Task.sleep(for: delay)) != nil else { return }
+                    await self?.timerFired(generation: generation)
                 }
             }
             timer?.cancel()
@@ -148,6 +156,11 @@ public actor ReconcileLoop: Service, ReconcileControl {
         wakeUp = nil
     }
 
+    private func timerFired(generation: Int) {
+        guard generation == sleepGeneration else { return }
+        wake()
+    }
+
     // MARK: One run
 
     enum Outcome { case succeeded, stalled, transient, skipped }
@@ -161,7 +174,9 @@ public actor ReconcileLoop: Service, ReconcileControl {
         current.nextRunAt = nil
         logger.debug("reconcile started", metadata: ["trigger": "\(trigger)", "source": "\(source.displayName)"])
 
-        let source = self.source, reconciler = self.reconciler, stalledCommit = self.stalledCommit
+        // Only a poll skips a stalled commit; a webhook or an operator asking
+        // for a reconcile reads it again.
+        let source = self.source, reconciler = self.reconciler, stalledCommit = trigger == "poll" ? self.stalledCommit : nil
         let result: Result<ReconcileOutcome?, GitError> = await withCheckedContinuation { continuation in
             queue.async {
                 do throws(GitError) {
@@ -208,6 +223,7 @@ public actor ReconcileLoop: Service, ReconcileControl {
             current.lastAttemptAt = now
             current.lastSuccessAt = now
             current.consecutiveFailures = 0
+            transientFailures = 0
             current.lastError = nil
             let short = outcome.commit?.id.short ?? "?"
             set(.init(type: "Ready", status: "True", reason: "ReconciliationSucceeded", message: "applied revision \(short)", lastTransitionTime: nil))
@@ -240,6 +256,7 @@ public actor ReconcileLoop: Service, ReconcileControl {
                       logger: Logger, diagnostics: [String] = [], outcome: String = "failed") -> Outcome {
         current.lastAttemptAt = now
         current.consecutiveFailures += 1
+        transientFailures = stalled ? 0 : transientFailures + 1
         current.lastError = message
         set(.init(type: "Ready", status: "False", reason: reason, message: message, lastTransitionTime: nil))
         set(.init(type: "Stalled", status: stalled ? "True" : "False", reason: stalled ? reason : "Retrying",
@@ -279,7 +296,7 @@ public actor ReconcileLoop: Service, ReconcileControl {
         let base: Double
         switch outcome {
         case .succeeded, .stalled, .skipped: base = Self.seconds(timing.interval)
-        case .transient: base = Self.backoff(failures: current.consecutiveFailures, timing: timing)
+        case .transient: base = Self.backoff(failures: transientFailures, timing: timing)
         }
         return .milliseconds(Int64(max(0.05, Self.jittered(base, timing: timing)) * 1000))
     }

@@ -186,6 +186,13 @@ public struct ServeSettings: Sendable, Equatable {
             }
             credentials = .sshKey(privateKey: sshKey, publicKey: sshPublicKey, passphrase: passphrase)
         }
+        if let userinfo = ReconcileSource.userinfo(repository),
+           userinfo.contains(":") || (repository.lowercased().hasPrefix("http") && tokenEnv == nil) {
+            // A user alone is fine on ssh://, and on https:// next to a token
+            // from tokenEnv (`https://oauth2@gitlab...`); a password, or a
+            // user on https:// with no token (then the user is the token), is a secret.
+            throw ServeConfigurationError(message: "the repository URL \(ReconcileSource.redacted(repository)) carries credentials, which would be stored in the mirror's git config; put the token in an environment variable and name it with source.tokenEnv")
+        }
         let location = ReconcileSource.location(for: repository, mirrorDirectory: mirrorDirectory, credentials: credentials)
         if case .remote(let url, _, _) = location {
             if url.lowercased().hasPrefix("ssh://") || !url.contains("://"), !GitMirror.supportsSSH {

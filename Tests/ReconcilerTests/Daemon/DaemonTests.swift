@@ -15,8 +15,9 @@ import Testing
 
         let next = try harness.commit(DaemonSnippet.files(bots: ["alpha", "beta"]))
         let committed = ContinuousClock.now
-        try await eventually("beta is live", timeout: 3) { try await harness.botNames(token: token) == ["alpha", "beta"] }
-        #expect(ContinuousClock.now - committed < .seconds(2), "applied within one 1 s interval (plus slack)")
+        try await eventually("beta is live", timeout: 10) { try await harness.botNames(token: token) == ["alpha", "beta"] }
+        // One 1 s interval, plus slack for a loaded CI machine (the trigger check below shows it was the poll).
+        #expect(ContinuousClock.now - committed < .seconds(4), "applied within one 1 s interval (plus slack)")
         let status = try await harness.status(token: token)
         #expect(status["lastAppliedRevision"] as? String == next.id.hex)
         #expect(condition("Ready", in: status)["status"] as? String == "True")
@@ -34,6 +35,7 @@ import Testing
         let token = try harness.token("alice")
         try await eventually("alpha is live") { try await harness.botNames(token: token) == ["alpha"] }
         try harness.commit(DaemonSnippet.files(bots: ["alpha", "beta"]))
+        let runsBefore = try await #require(harness.daemon).loop.runsCompleted
 
         let body = Data(#"{"ref":"refs/heads/main","after":"0000"}"#.utf8)
         let unsigned = try await harness.request("POST", "/hooks/git", body: body)
@@ -48,7 +50,7 @@ import Testing
         try await Task.sleep(for: .milliseconds(300))
         #expect(try await harness.botNames(token: token) == ["alpha"], "a bad signature triggers nothing (interval is 60 s)")
 
-        let huge = try await harness.request("POST", "/hooks/git", body: Data(count: (4 << 20) + 1),
+        let huge = try await harness.request("POST", "/hooks/git", body: Data(count: (25 << 20) + 1),
                                              headers: ["X-Hub-Signature-256": WebhookSignature.header(body: body, secret: secret)])
         #expect(huge.status == 413)
         #expect(huge.errorCode == "body_too_large")
@@ -58,12 +60,13 @@ import Testing
         #expect(ping.status == 200)
         try await Task.sleep(for: .milliseconds(200))
         #expect(try await harness.botNames(token: token) == ["alpha"], "a ping triggers nothing")
+        #expect(try await #require(harness.daemon).loop.runsCompleted == runsBefore, "no reconcile ran (interval is 60 s)")
 
         let signed = try await harness.request("POST", "/hooks/git", body: body,
                                                headers: ["X-Hub-Signature-256": WebhookSignature.header(body: body, secret: secret),
                                                          "X-GitHub-Event": "push"])
         #expect(signed.status == 202)
-        try await eventually("beta is live", timeout: 3) { try await harness.botNames(token: token) == ["alpha", "beta"] }
+        try await eventually("beta is live") { try await harness.botNames(token: token) == ["alpha", "beta"] }
         let runs = try await harness.request("GET", "/admin/reconciles", token: token).json["runs"] as? [[String: Any]] ?? []
         #expect(runs.first?["trigger"] as? String == "webhook")
         #expect(!harness.log.lines.joined().contains(secret), "the webhook secret is never logged")
@@ -189,8 +192,10 @@ import Testing
         #expect(metrics.contains(#"nectar_bots{status="active"} 1"#))
 
         // A reconcile of the same revision keeps the override (git does not declare pauses).
+        let loop = try #require(harness.daemon).loop
+        let runsBefore = await loop.runsCompleted
         _ = try await harness.request("POST", "/admin/reconcile", token: admin)
-        try await Task.sleep(for: .milliseconds(300))
+        try await eventually("the requested reconcile ran") { await loop.runsCompleted > runsBefore }
         #expect(try await harness.request("GET", "/admin/bots/alpha", token: agent).json["status"] as? String == "paused")
 
         let resumed = try await harness.request("POST", "/admin/bots/alpha/resume", token: admin)

@@ -528,26 +528,38 @@ import Testing
                 "an @ in the path is not userinfo")
         #expect(ReconcileSource.redacted("file:///srv/bots") == "file:///srv/bots")
 
-        var settings = ServeSettings()
-        settings.repository = withCredentials
-        settings.mirrorDirectory = "/var/lib/nectar/mirrors"
-        let source = try settings.source(environment: [:])
-        guard case .remote(_, let mirror, _) = source.location else {
-            Issue.record("not a remote: \(source.location)")
-            return
-        }
+        // The mirror is named without them.
+        let mirror = ReconcileSource.mirrorPath(for: withCredentials, in: "/var/lib/nectar/mirrors")
         #expect(!mirror.contains(secret))
         #expect(!mirror.contains("s3cr3t"))
         #expect(!mirror.contains("deploy-user"))
         #expect(mirror == ReconcileSource.mirrorPath(for: clean, in: "/var/lib/nectar/mirrors"), "credentials take no part in the mirror")
-        #expect(source.displayName == clean)
+
+        // And the daemon refuses them: libgit2 would store the URL in the
+        // mirror's git config. The refusal does not repeat the secret.
+        for url in [withCredentials, "https://\(secret)@git.example.com/acme/bots.git", "ssh://git:\(secret)@git.example.com/acme/bots.git"] {
+            var settings = ServeSettings()
+            settings.repository = url
+            let error = try #require(Self.configurationError { () throws(ServeConfigurationError) in try settings.source(environment: [:]) })
+            #expect(error.message.contains("carries credentials"), "\(error.message)")
+            #expect(error.message.contains("source.tokenEnv"))
+            #expect(!error.message.contains(secret))
+        }
+        // A user alone on ssh://, or on https:// next to a token from tokenEnv, is not a secret.
+        var ssh = ServeSettings()
+        ssh.repository = "ssh://git@git.example.com/acme/bots.git"
+        #expect(throws: Never.self) { try ssh.source(environment: [:]) }
+        var oauth = ServeSettings()
+        oauth.repository = "https://oauth2@gitlab.example.com/acme/bots.git"
+        oauth.tokenEnv = "GITLAB_TOKEN"
+        #expect(throws: Never.self) { try oauth.source(environment: ["GITLAB_TOKEN": secret]) }
     }
 
     @Test func aTokenVariableThatIsNotSetIsAnErrorWithoutSecrets() throws {
         let urlSecret = "url-secret-\(UUID().uuidString)"
         let otherSecret = "other-secret-\(UUID().uuidString)"
         var settings = ServeSettings()
-        settings.repository = "https://deploy:\(urlSecret)@git.example.com/acme/bots.git"
+        settings.repository = "https://git.example.com/acme/\(urlSecret)/bots.git"
         settings.tokenEnv = "ACME_GIT_TOKEN"
         for environment in [["NECTAR_WEBHOOK_SECRET": otherSecret, "GITHUB_TOKEN": otherSecret], ["ACME_GIT_TOKEN": ""]] {
             let error = try #require(Self.configurationError { () throws(ServeConfigurationError) in

@@ -100,7 +100,7 @@ import Glibc
             try FileManager.default.moveItem(atPath: setup.origin.path, toPath: away)
             let started = Date()
             let error = #expect(throws: GitError.self) { try GitMirror.sync(url: setup.url, into: setup.mirror) }
-            #expect(Date().timeIntervalSince(started) < 1)
+            #expect(Date().timeIntervalSince(started) < 10, "at once, not after a TCP timeout")
             let description = error?.description ?? ""
             #expect(description.hasPrefix("cannot fetch \(setup.url) into \(setup.mirror): "))
             #expect(!description.contains("\n"))
@@ -271,6 +271,7 @@ import Glibc
     @Test(arguments: [
         ("https://127.0.0.1:1/bots.git", GitCredentials.token("sekret-123")),
         ("https://x:sekret-123@127.0.0.1:1/bots.git", GitCredentials.none),
+        ("https://sekret-123@127.0.0.1:1/bots.git", GitCredentials.none),  // a token as the user name
         ("ssh://git@127.0.0.1:1/bots.git", GitCredentials.sshKey(privateKey: "/nonexistent/id", publicKey: nil, passphrase: "sekret-123")),
         ("file:///nonexistent/sekret-123/bots.git", GitCredentials.token("sekret-123")),
     ])
@@ -280,7 +281,7 @@ import Glibc
             let error = #expect(throws: GitError.self) {
                 try GitMirror.sync(url: url, into: directory + "/mirror", credentials: credentials)
             }
-            #expect(Date().timeIntervalSince(started) < 1)
+            #expect(Date().timeIntervalSince(started) < 10, "at once, not after a TCP timeout")
             let description = error?.description ?? ""
             #expect(description.hasPrefix("cannot fetch "))
             #expect(!description.contains("sekret"))
@@ -355,10 +356,11 @@ import Glibc
         #expect(FetchSession(credentials: .none).checkDeadline() == 0)
     }
 
-    @Test func featuresAreReported() {
-        // Debian's libgit2 1.5.1 has both; other builds may not, so only their consistency is checked.
-        #expect(GitMirror.supportsSSH == GitMirror.supportsSSH)
-        #expect(GitMirror.supportsHTTPS == GitMirror.supportsHTTPS)
+    @Test func debiansLibgit2ReportsHTTPSAndSSH() {
+        // scripts/setup installs Debian's libgit2-dev (1.5.1, built with both);
+        // the daemon's docs and its ssh:// check rely on these answers.
+        #expect(GitMirror.supportsHTTPS)
+        #expect(GitMirror.supportsSSH)
     }
 }
 
