@@ -34,7 +34,7 @@ struct Drift: AsyncParsableCommand {
     @Option(name: .long, help: "Write the report to this file instead of standard output.")
     var output: String?
 
-    @Option(name: .long, help: "How far past rotateEvery an active key may be before it is overdue.")
+    @Option(name: .long, help: "How far past rotateEvery an active key, or past its expiry a grace key, may be before it is reported.")
     var keyTolerance: String = "1h"
 
     func validate() throws {

@@ -176,7 +176,12 @@ public actor ReconcileLoop: Service, ReconcileControl {
 
         // Only a poll skips a stalled commit; a webhook or an operator asking
         // for a reconcile reads it again.
-        let source = self.source, reconciler = self.reconciler, stalledCommit = trigger == "poll" ? self.stalledCommit : nil
+        let source = self.source, stalledCommit = trigger == "poll" ? self.stalledCommit : nil
+        var configured = self.reconciler
+        // After a failure, record the next run even when it has nothing to
+        // do, so that history (and drift's apply-failed) shows the recovery.
+        configured.recordsSkippedRuns = current.consecutiveFailures > 0
+        let reconciler = configured
         let result: Result<ReconcileOutcome?, GitError> = await withCheckedContinuation { continuation in
             queue.async {
                 do throws(GitError) {

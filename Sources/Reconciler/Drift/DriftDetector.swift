@@ -8,8 +8,9 @@ import Foundation
 /// the stored hash, so a spec edited in the database directly is found even
 /// when its hash column was left alone.
 public struct DriftDetector: Sendable {
-    /// How far past `rotateEvery` an active key may be before it is overdue
-    /// (the daemon rotates on its next tick; this covers ticks and restarts).
+    /// How far past `rotateEvery` an active key may be before it is overdue,
+    /// and a grace key past its expiry before it is reported (the daemon
+    /// rotates and expires on its next tick; this covers ticks and restarts).
     public var tolerance: SpecDuration
     public var now: Date
 
@@ -87,7 +88,13 @@ public struct DriftDetector: Sendable {
                     : "apply \(commit.id.short): wait for the daemon's next poll, POST /admin/reconcile, or run nectar apply",
                 commits: commits.map { .init(id: $0.id.hex, summary: $0.summary, author: $0.author, time: $0.time) }))
         }
-        if let run = export.lastRun, run.outcome == .failed || run.outcome == .refused {
+        // A run without a revision is the daemon failing to fetch. The daemon
+        // records no run for the polls that succeed afterwards without
+        // changing anything, so such a failure stays the newest run after git
+        // is back: while the runtime is at the checked revision it is no
+        // drift (a fetch failure that lasts shows as unapplied commits).
+        if let run = export.lastRun, run.outcome == .failed || run.outcome == .refused,
+           run.revision != nil || export.appliedRevision != commit.id.hex {
             let at = run.revision.map { " at \(String($0.prefix(7)))" } ?? ""
             findings.append(DriftFinding(
                 kind: .applyFailed, objectKind: nil, object: nil,
@@ -97,7 +104,9 @@ public struct DriftDetector: Sendable {
                     ? (run.errors.contains { $0.contains("--allow-empty") }
                         ? "check that the revision really declares nothing; if so, apply with --allow-empty (or set reconcile.allowEmpty)"
                         : "review the deletions, then apply with --allow-mass-delete (or set reconcile.allowMassDelete) if they are intended")
-                    : "fix the errors in a new commit (nectar validate lists them); the last applied revision keeps serving meanwhile",
+                    : run.revision == nil
+                        ? "check the daemon's access to the git remote (GET /admin/status); the last applied revision keeps serving meanwhile"
+                        : "fix the errors in a new commit (nectar validate lists them); the last applied revision keeps serving meanwhile",
                 errors: run.errors))
         }
         return findings
@@ -205,8 +214,10 @@ public struct DriftDetector: Sendable {
                         resolution: "rotate it: bump spec.apiKeys.generation in git, set rotateEvery, or run nectar keys rotate \(bot.name) in an emergency"))
                 }
             }
+            // The daemon expires grace keys on its next reconcile, not at the
+            // second: the same tolerance as for rotations.
             for key in keys where key.state == .grace {
-                if let expires = key.expiresAt, expires <= now {
+                if let expires = key.expiresAt, now.timeIntervalSince(expires) > TimeInterval(tolerance.seconds) {
                     findings.append(DriftFinding(
                         kind: .graceExpiredKeyActive, objectKind: .bot, object: bot.name,
                         expected: "key \(key.id) expired at \(Self.timestamp(expires))",

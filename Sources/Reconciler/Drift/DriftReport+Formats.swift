@@ -60,11 +60,15 @@ extension DriftReport {
             for finding in detailed {
                 lines.append("**\(finding.kind.rawValue)** \(Self.cell(finding.subject))")
                 lines.append("")
-                lines.append("```")
-                for field in finding.fields.prefix(50) { lines.append(field.description) }
-                for commit in finding.commits.prefix(50) { lines.append("\(commit.id.prefix(7)) \(commit.summary) (\(commit.author))") }
-                for error in finding.errors.prefix(50) { lines.append(error) }
-                lines.append("```")
+                var block = finding.fields.prefix(50).map(\.description)
+                block += finding.commits.prefix(50).map { "\($0.id.prefix(7)) \($0.summary) (\($0.author))" }
+                block += finding.errors.prefix(50)
+                // Commit summaries, spec values and file names come from git:
+                // a fence longer than any run of backticks in them keeps them text.
+                let fence = Self.fence(for: block)
+                lines.append(fence)
+                lines += block.map(Self.codeLine)
+                lines.append(fence)
                 lines.append("")
             }
             lines.append("</details>")
@@ -122,7 +126,8 @@ extension DriftReport {
             case "\"": out += "&quot;"
             case "'": out += "&apos;"
             case "\n": out += "&#10;"
-            case "\t", "\r": out.unicodeScalars.append(scalar)
+            case "\r": out += "&#13;"
+            case "\t": out += "&#9;"
             default:
                 if scalar.value < 0x20 || (0xFFFE...0xFFFF).contains(scalar.value) { continue }
                 out.unicodeScalars.append(scalar)
@@ -131,8 +136,27 @@ extension DriftReport {
         return out
     }
 
-    /// A Markdown table cell: pipes escaped, one line.
-    static func cell(_ text: String) -> String {
-        text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+    /// A Markdown table cell: one line, pipes escaped, and HTML kept as text
+    /// (values come from git and from operators: `<!--` or a tag must not
+    /// hide or forge the rest of a job summary or comment).
+    static func cell(_ text: String) -> String { MarkdownText.cell(text) }
+
+    /// A line of a fenced code block: one line, no control characters.
+    static func codeLine(_ text: String) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.lazy.map { $0 == "\n" || $0 == "\r" || $0 == "\t" ? " " : $0 }
+            .filter { $0.value >= 0x20 && $0.value != 0x7F }))
+    }
+
+    /// A code fence longer than any run of backticks in `lines` (at least three).
+    static func fence(for lines: [String]) -> String {
+        var longest = 0
+        for line in lines {
+            var run = 0
+            for character in line.unicodeScalars {
+                run = character == "`" ? run + 1 : 0
+                longest = max(longest, run)
+            }
+        }
+        return String(repeating: "`", count: max(3, longest + 1))
     }
 }

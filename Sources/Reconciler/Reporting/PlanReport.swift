@@ -119,14 +119,14 @@ public struct PlanReport: Sendable, Encodable {
 
     /// Markdown for a pull-request comment or a CI job summary.
     public func markdown() -> String {
-        var lines = ["### nectar plan: `\(heading)`", ""]
+        var lines = ["### nectar plan: \(MarkdownText.code(heading))", ""]
         if !errors.isEmpty {
             lines.append("**\(errors.count) validation \(errors.count == 1 ? "error" : "errors"): nothing would be applied.**")
             lines.append("")
             lines.append("| location | error |")
             lines.append("|---|---|")
             for error in errors {
-                lines.append("| `\(error.path):\(error.line):\(error.column)` | \(Self.cell(error.message)) |")
+                lines.append("| \(MarkdownText.code("\(error.path):\(error.line):\(error.column)")) | \(Self.cell(error.message)) |")
             }
             lines.append("")
         }
@@ -137,13 +137,13 @@ public struct PlanReport: Sendable, Encodable {
             lines.append("| object | action | field | from | to |")
             lines.append("|---|---|---|---|---|")
             for change in plan.changes {
-                let object = "\(change.kind.rawValue) `\(change.name)`"
+                let object = "\(change.kind.rawValue) \(MarkdownText.code(change.name))"
                 if change.fields.isEmpty {
                     lines.append("| \(object) | \(change.action.rawValue) | | | |")
                 }
                 for (index, field) in change.fields.enumerated() {
                     let first = index == 0
-                    lines.append("| \(first ? object : "") | \(first ? change.action.rawValue : "") | `\(field.path)` | \(Self.value(field.from)) | \(Self.value(field.to)) |")
+                    lines.append("| \(first ? object : "") | \(first ? change.action.rawValue : "") | \(MarkdownText.code(field.path)) | \(Self.value(field.from)) | \(Self.value(field.to)) |")
                 }
             }
             lines.append("")
@@ -151,7 +151,9 @@ public struct PlanReport: Sendable, Encodable {
         if !plan.documents.isEmpty {
             lines.append("<details><summary>Knowledge documents (\(plan.documents.count))</summary>")
             lines.append("")
-            for document in plan.documents { lines.append("- \(document.action.rawValue) `\(document.path)` in `\(document.jar)`") }
+            for document in plan.documents {
+                lines.append("- \(document.action.rawValue) \(MarkdownText.code(document.path)) in \(MarkdownText.code(document.jar))")
+            }
             lines.append("")
             lines.append("</details>")
             lines.append("")
@@ -159,7 +161,7 @@ public struct PlanReport: Sendable, Encodable {
         if !plan.keys.isEmpty {
             lines.append("Keys:")
             lines.append("")
-            for key in plan.keys { lines.append("- bot `\(key.bot)`: \(key.action.rawValue) key (\(Self.cell(key.reason)))") }
+            for key in plan.keys { lines.append("- bot \(MarkdownText.code(key.bot)): \(key.action.rawValue) key (\(Self.cell(key.reason)))") }
             lines.append("")
         }
         if let refusal { lines.append("> **Apply would be refused:** \(Self.cell(refusal))") }
@@ -174,10 +176,8 @@ public struct PlanReport: Sendable, Encodable {
 
     private static func value(_ value: JSONValue?) -> String {
         guard let value else { return "" }
-        return "`\(value.description.replacingOccurrences(of: "`", with: "'").replacingOccurrences(of: "|", with: "\\|"))`"
+        return MarkdownText.code(value.description)
     }
 
-    private static func cell(_ text: String) -> String {
-        text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
-    }
+    private static func cell(_ text: String) -> String { MarkdownText.cell(text) }
 }

@@ -229,3 +229,63 @@ enum DriftYAML {
         """
     }
 }
+
+/// A loopback HTTP server on its own thread that answers every request with
+/// one canned response and records the requests' headers: for what a real
+/// nectar never answers (redirects, HTML, another export format).
+final class CannedHTTPServer: @unchecked Sendable {
+    let port: Int
+    private let socket: Int32
+    private let response: String
+    private let lock = NSLock()
+    private var headers: [String] = []
+
+    /// Requests seen so far, as their header blocks.
+    var requests: [String] { lock.withLock { headers } }
+
+    init(status: String, headers extra: [String] = [], body: String = "") throws {
+        response = (["HTTP/1.1 \(status)", "Content-Length: \(body.utf8.count)", "Connection: close"] + extra).joined(separator: "\r\n")
+            + "\r\n\r\n" + body
+        #if canImport(Glibc)
+        let fd = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #else
+        let fd = Darwin.socket(AF_INET, SOCK_STREAM, 0)
+        #endif
+        guard fd >= 0 else { throw DriftError(message: "socket failed") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound, listen(fd, 8) == 0 else { close(fd); throw DriftError(message: "bind or listen failed") }
+        socket = fd
+        port = Int(UInt16(bigEndian: address.sin_port))
+        let thread = Thread { [self] in serve() }
+        thread.start()
+    }
+
+    private func serve() {
+        while true {
+            let client = accept(socket, nil, nil)
+            if client < 0 { return }  // closed by stop()
+            var received = [UInt8]()
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while !received.suffix(4).elementsEqual([13, 10, 13, 10]) {
+                let count = read(client, &buffer, buffer.count)
+                if count <= 0 { break }
+                received += buffer.prefix(count)
+            }
+            lock.withLock { headers.append(String(decoding: received, as: UTF8.self)) }
+            _ = response.utf8CString.withUnsafeBufferPointer { write(client, $0.baseAddress, $0.count - 1) }
+            close(client)
+        }
+    }
+
+    func stop() {
+        shutdown(socket, Int32(SHUT_RDWR))
+        close(socket)
+    }
+}

@@ -270,6 +270,28 @@ import Testing
         }
     }
 
+    /// The daemon records a failed fetch as a run without a revision, and
+    /// records nothing for the no-op polls that succeed once git is back: that
+    /// run stays the newest. At the applied revision it is not drift.
+    @Test func aFailedFetchIsApplyFailedOnlyWhileTheRuntimeIsNotAtTheCheckedRevision() throws {
+        try withReconcileScenario { scenario in
+            let applied = try scenario.commit(DriftYAML.files(bots: ["alpha"]))
+            #expect(try scenario.apply(applied).run.outcome == .applied)
+            let at = scenario.clock.last
+            _ = try scenario.store.record(ReconcileRun(revision: nil, startedAt: at, finishedAt: at, outcome: .failed, trigger: "poll",
+                                                       summary: "{}", errors: ["cannot fetch origin: connection refused"]))
+
+            #expect(try Self.report(scenario, ref: applied, now: at).findings.isEmpty)
+
+            let next = try scenario.commit(DriftYAML.files(bots: ["alpha", "beta"]), message: "Add beta")
+            let behind = try Self.report(scenario, ref: next, now: at)
+            #expect(behind.findingLines.sorted() == ["apply-failed revision", "missing Bot/beta", "unapplied-revision revision"])
+            let finding = try #require(behind.finding(.applyFailed))
+            #expect(finding.errors == ["cannot fetch origin: connection refused"])
+            #expect(finding.resolution.hasPrefix("check the daemon's access to the git remote"), "\(finding.resolution)")
+        }
+    }
+
     // MARK: missing and unexpected
 
     @Test func aCommitThatRemovesOneBotAndAddsAnotherIsUnexpectedAndMissingUntilApplied() throws {
@@ -510,9 +532,13 @@ import Testing
             let expires = try #require(grace.expiresAt)
             #expect(expires.timeIntervalSince(scenario.clock.last) <= 12 * Self.hour)
 
+            // The daemon expires it on its next tick: within the tolerance (1h) it is not reported.
             #expect(try Self.report(scenario, ref: bumped, now: expires.addingTimeInterval(-1)).findings.isEmpty)
-            let atExpiry = try Self.report(scenario, ref: bumped, now: expires)
-            #expect(atExpiry.findingLines == ["grace-expired-key-active Bot/support"])
+            #expect(try Self.report(scenario, ref: bumped, now: expires.addingTimeInterval(Self.hour)).findings.isEmpty)
+            let pastTolerance = try Self.report(scenario, ref: bumped, now: expires.addingTimeInterval(Self.hour + 1))
+            #expect(pastTolerance.findingLines == ["grace-expired-key-active Bot/support"])
+            #expect(try Self.report(scenario, ref: bumped, now: expires.addingTimeInterval(1),
+                                    tolerance: SpecDuration(seconds: 0)).findingLines == ["grace-expired-key-active Bot/support"])
             let later = try Self.report(scenario, ref: bumped, now: expires.addingTimeInterval(2 * Self.hour))
             let finding = try #require(later.findings.first)
             #expect(later.findings.count == 1)
@@ -567,6 +593,32 @@ import Testing
             let unreachable = try DriftCLI.run(server, environment: ["NECTAR_TOKEN": "nectar_op_whatever"])
             #expect(unreachable.isOneSentenceFailure, "\(unreachable)")
             #expect(unreachable.stderr.hasPrefix("error: cannot reach the server at http://127.0.0.1:1: "))
+
+            // What no nectar answers: a redirect (not followed, so the token
+            // goes nowhere else), an HTML page, an export of another format.
+            let target = try CannedHTTPServer(status: "404 Not Found")
+            defer { target.stop() }
+            let redirector = try CannedHTTPServer(status: "302 Found", headers: ["Location: http://127.0.0.1:\(target.port)/admin/state"])
+            defer { redirector.stop() }
+            let redirected = try DriftCLI.run(["drift", "--repo", scenario.repoPath, "--server", "http://127.0.0.1:\(redirector.port)"],
+                                              environment: ["NECTAR_TOKEN": "nectar_op_secret"])
+            #expect(redirected.isOneSentenceFailure, "\(redirected)")
+            #expect(redirected.stderr.hasPrefix("error: the server at http://127.0.0.1:\(redirector.port) redirected GET /admin/state to http://127.0.0.1:\(target.port)/admin/state (302)"), "\(redirected.stderr)")
+            #expect(redirector.requests.count == 1 && redirector.requests[0].contains("Bearer nectar_op_secret"))
+            #expect(target.requests.isEmpty, "the token was sent on: \(target.requests)")
+            #expect(!redirected.stderr.contains("nectar_op_secret"))
+            let html = try CannedHTTPServer(status: "200 OK", headers: ["Content-Type: text/html"], body: "<html>sign in</html>")
+            defer { html.stop() }
+            let notNectar = try DriftCLI.run(["drift", "--repo", scenario.repoPath, "--server", "http://127.0.0.1:\(html.port)"],
+                                             environment: ["NECTAR_TOKEN": "set"])
+            #expect(notNectar.isOneSentenceFailure, "\(notNectar)")
+            #expect(notNectar.stderr.contains("did not answer with a nectar state export"))
+            let future = try CannedHTTPServer(status: "200 OK", body: #"{"format": 2, "stateVersion": 1, "objects": [], "documents": {}, "keys": []}"#)
+            defer { future.stop() }
+            let newer = try DriftCLI.run(["drift", "--repo", scenario.repoPath, "--server", "http://127.0.0.1:\(future.port)"],
+                                         environment: ["NECTAR_TOKEN": "set"])
+            #expect(newer.isOneSentenceFailure, "\(newer)")
+            #expect(newer.stderr.contains("sends state export format 2"), "\(newer.stderr)")
 
             let noToken = try DriftCLI.run(server)
             #expect(noToken.isOneSentenceFailure, "\(noToken)")
@@ -659,6 +711,46 @@ import Testing
             let gamma = try #require(junit.testCase("Bot/gamma")?.failures.first)
             #expect(gamma.message.hasSuffix(#"(incident <42> & "friends")"#), "\(gamma.message)")
         }
+    }
+
+    /// Text from git (commit summaries, file names, spec values) and from
+    /// operators (pause reasons) cannot add markup to a job summary or a
+    /// comment, nor break the JUnit XML.
+    @Test func hostileTextStaysTextInMarkdownAndJUnit() throws {
+        let hostile = "a | b <!-- <img src=x onerror=alert(1)> &amp; \u{1B}[31m\r\n```\n::error::forged"
+        let finding = DriftFinding(
+            kind: .runtimeOverride, objectKind: .bot, object: "alpha",
+            expected: "running, as git declares no pause", actual: "paused (\(hostile))", resolution: "resume it",
+            fields: [FieldChange(path: "spec.description", from: .string("old"), to: .string(hostile))],
+            commits: [.init(id: String(repeating: "a", count: 40), summary: "```` closes </details> " + hostile, author: "mallory <m@x>",
+                            time: Date(timeIntervalSince1970: 1_800_000_000))],
+            errors: ["```\n# Heading"])
+        let report = DriftReport(revision: String(repeating: "b", count: 40), appliedRevision: nil,
+                                 live: .init(source: "database", name: "nectar.sqlite"), checkedAt: Date(timeIntervalSince1970: 1_800_000_000),
+                                 bots: ["alpha"], findings: [finding])
+
+        let markdown = report.markdown()
+        let lines = markdown.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let row = try #require(lines.first { $0.hasPrefix("| `runtime-override` |") })
+        #expect(row.split(separator: "|", omittingEmptySubsequences: false).count - 2 == 5 + 1, "one escaped pipe: \(row)")
+        #expect(!row.contains("<") && !row.contains("\u{1B}") && row.contains("&lt;!--") && row.contains("&amp;amp;"), "\(row)")
+        // The details block: one fence longer than any backtick run inside, opened and closed once.
+        let fences = lines.indices.filter { lines[$0] == "`````" }
+        #expect(fences.count == 2, "\(markdown)")
+        if fences.count == 2 {
+            #expect(Array(lines[(fences[0] + 1)..<fences[1]]).map { String($0.prefix(12)) }
+                == ["spec.descrip", "aaaaaaa ````", "``` # Headin"], "\(markdown)")
+        }
+        #expect(!lines.contains { $0.hasPrefix("::") || $0.hasPrefix("# ") }, "\(markdown)")
+        #expect(lines.last == "</details>")
+        #expect(lines.filter { $0.contains("</details>") }.count == 2, "the summary's own, and the one inside the code fence")
+
+        let junit = try JUnitDocument(report.junit())
+        let failure = try #require(junit.testCase("Bot/alpha")?.failures.first)
+        #expect(failure.message.contains("<!-- <img src=x onerror=alert(1)> &amp;"), "\(failure.message)")
+        #expect(failure.message.contains("\r\n```"), "CR and LF survive attribute normalisation: \(failure.message.debugDescription)")
+        #expect(!failure.message.contains("\u{1B}"))
+        #expect(failure.body.contains("```` closes </details> a | b"))
     }
 
     @Test func jsonMarkdownAndTextDescribeTheSameFindings() throws {

@@ -271,8 +271,22 @@ import Testing
             let second = try scenario.commit(["bots/alpha.yaml": ReconcileYAML.bot("alpha", description: "orders | `shipping`")])
             let markdown = try scenario.planBetween(first, second).markdown()
             let row = try #require(markdown.components(separatedBy: "\n").first { $0.contains("spec.description") })
-            #expect(row == "| Bot `alpha` | update | `spec.description` | `\"Answers questions for alpha.\"` | `\"orders \\| 'shipping'\"` |")
+            // A value with a backtick or a pipe becomes <code> with both kept as text.
+            #expect(row == "| Bot `alpha` | update | `spec.description` | `\"Answers questions for alpha.\"` | <code>\"orders &#124; `shipping`\"</code> |")
             #expect(Self.cells(row).count == 5, "\(row)")
+        }
+    }
+
+    @Test func markdownKeepsHostilePathsAndValuesAsText() throws {
+        try withReconcileScenario { scenario in
+            let jar = Snippet.honeyJar("docs", sources: "[\"knowledge/*.md\"]")
+            let first = try scenario.commit(["bots/jar.yaml": jar, "knowledge/a.md": "# A\n"])
+            let hostile = "knowledge/x` <img src=x onerror=alert(1)> <!-- `.md"
+            let second = try scenario.commit(["bots/jar.yaml": jar, "knowledge/a.md": "# A\n", hostile: "# X\n"])
+            let markdown = try scenario.planBetween(first, second).markdown()
+            #expect(!markdown.contains("<img"), "\(markdown)")
+            #expect(!markdown.contains("<!--"), "\(markdown)")
+            #expect(markdown.contains("<code>knowledge/x` &lt;img src=x onerror=alert(1)&gt; &lt;!-- `.md</code>"), "\(markdown)")
         }
     }
 
