@@ -74,6 +74,15 @@ struct AdminAPI: Sendable {
         group.get("state") { _, _ in
             JSONBody.response(try store.export())
         }
+        group.get("drift") { _, _ in
+            switch await control.driftReport() {
+            case .success(let json):
+                return Response(status: .ok, headers: [.contentType: "application/json"],
+                                body: ResponseBody(byteBuffer: ByteBuffer(bytes: json)))
+            case .failure(let unavailable):
+                throw APIError(.serviceUnavailable, code: "drift_unavailable", message: unavailable.message)
+            }
+        }
     }
 
     /// A store refusal (unknown bot) is a 404; other store errors stay as they are.

@@ -8,6 +8,16 @@ public protocol ReconcileControl: Sendable {
     /// Asks for a reconcile as soon as possible (debounced: several requests
     /// close together give one reconcile).
     func requestReconcile(trigger: String) async
+    /// The drift report of the followed branch head against the live state,
+    /// as JSON (the shape of `nectar drift --format json`), or one sentence
+    /// saying why it cannot be made.
+    func driftReport() async -> Result<Data, DriftUnavailable>
+}
+
+/// Why a drift report could not be made (git unreadable, the database failing).
+public struct DriftUnavailable: Error, Sendable {
+    public var message: String
+    public init(message: String) { self.message = message }
 }
 
 /// The reconcile status, after Flux: conditions with reasons, revisions and timing.

@@ -90,6 +90,28 @@ public actor ReconcileLoop: Service, ReconcileControl {
         wake()
     }
 
+    /// Drift of the branch head as last fetched (no fetch here: the loop
+    /// fetches on its own schedule) against the live state.
+    public func driftReport() async -> Result<Data, DriftUnavailable> {
+        let source = self.source, store = reconciler.store, path = source.path
+        let location: String
+        switch source.location {
+        case .local(let repository): location = repository
+        case .remote(_, let mirror, _): location = mirror
+        }
+        return await withCheckedContinuation { continuation in
+            queue.async {
+                do {
+                    let report = try DriftDetector().report(repositoryPath: location, declarationsPath: path, revision: source.revision,
+                                                            live: try store.export(), liveSource: .init(source: "server", name: "this instance"))
+                    continuation.resume(returning: .success(Data(try report.json().utf8)))
+                } catch {
+                    continuation.resume(returning: .failure(DriftUnavailable(message: RevisionReconciler.sentence(error))))
+                }
+            }
+        }
+    }
+
     /// How many reconcile attempts have finished (for tests and logs).
     public var runsCompleted: Int { completedRuns }
 

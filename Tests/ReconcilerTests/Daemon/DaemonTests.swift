@@ -5,7 +5,7 @@ import Testing
 @testable import Reconciler
 
 /// The daemon against real repositories over real HTTP on loopback.
-@Suite(.serialized) struct DaemonTests {
+@Suite(.serialized, .timeLimit(.minutes(2))) struct DaemonTests {
     @Test func aNewCommitIsAppliedWithinOnePollInterval() async throws {
         let harness = try DaemonHarness()
         try harness.commit(DaemonSnippet.files(bots: ["alpha"]))
@@ -187,6 +187,10 @@ import Testing
         #expect(audit.first?["action"] as? String == "pause")
         #expect(audit.first?["actor"] as? String == "operator:alice")
         #expect((audit.first?["changes"] as? [String: Any])?["reason"] as? String == "incident 42", "changes are embedded JSON")
+        let drift = try await harness.request("GET", "/admin/drift", token: agent).json
+        let findings = drift["findings"] as? [[String: Any]] ?? []
+        #expect(findings.map { "\($0["kind"] ?? "") \($0["object"] ?? "")" } == ["runtime-override alpha"], "\(drift)")
+        #expect(drift["revision"] as? String == drift["appliedRevision"] as? String)
         let metrics = try await harness.request("GET", "/metrics").text
         #expect(metrics.contains(#"nectar_bots{status="paused"} 1"#))
         #expect(metrics.contains(#"nectar_bots{status="active"} 1"#))
@@ -220,7 +224,7 @@ import Testing
         try RuntimeStore.open(path: harness.dbPath).revokeOperatorTokens(id: try RuntimeStore.open(path: harness.dbPath)
             .operatorTokens(operator: "alice").first!.id)
 
-        let reads = ["/admin/status", "/admin/reconciles", "/admin/bots", "/admin/bots/alpha", "/admin/audit", "/admin/state"]
+        let reads = ["/admin/status", "/admin/reconciles", "/admin/bots", "/admin/bots/alpha", "/admin/audit", "/admin/state", "/admin/drift"]
         let writes = ["/admin/reconcile", "/admin/bots/alpha/pause", "/admin/bots/alpha/resume"]
         let badTokens: [String?] = [nil, "nop_garbage", "nb_" + String(repeating: "a", count: 36), revoked,
                                     "nop_" + String(repeating: "A", count: 36)]
