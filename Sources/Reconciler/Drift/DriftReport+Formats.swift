@@ -13,7 +13,9 @@ extension DriftReport {
         "drift: revision \(revision.prefix(7)) against the \(live.source) \(live.name) (applied: \(appliedRevision.map { String($0.prefix(7)) } ?? "nothing"))"
     }
 
-    /// Plain text: one block per finding.
+    /// Plain text: one block per finding. Text from git or from operators
+    /// (values, reasons, commit summaries) is printed without control
+    /// characters, so it cannot move the cursor or recolour a CI log.
     public func text() -> String {
         var lines = [heading]
         if findings.isEmpty {
@@ -23,13 +25,12 @@ extension DriftReport {
         lines.append("\(findings.count) \(findings.count == 1 ? "finding" : "findings"):")
         for finding in findings {
             lines.append("")
-            lines.append("\(finding.kind.rawValue)  \(finding.subject)")
-            lines.append("  expected: \(finding.expected)")
-            lines.append("  actual:   \(finding.actual)")
-            for field in finding.fields.prefix(20) { lines.append("    \(field)") }
-            for commit in finding.commits.prefix(20) { lines.append("    \(commit.id.prefix(7)) \(commit.summary) (\(commit.author))") }
-            for error in finding.errors.prefix(20) { lines.append("    \(error)") }
-            lines.append("  resolve:  \(finding.resolution)")
+            var block = ["\(finding.kind.rawValue)  \(finding.subject)", "  expected: \(finding.expected)", "  actual:   \(finding.actual)"]
+            block += finding.fields.prefix(20).map { "    \($0)" }
+            block += finding.commits.prefix(20).map { "    \($0.id.prefix(7)) \($0.summary) (\($0.author))" }
+            block += finding.errors.prefix(20).map { "    \($0)" }
+            block.append("  resolve:  \(finding.resolution)")
+            lines += block.map(Self.codeLine)
         }
         return lines.joined(separator: "\n")
     }
@@ -37,7 +38,7 @@ extension DriftReport {
     /// Markdown for a job summary or a pull-request comment.
     public func markdown() -> String {
         var lines = ["### nectar drift", "",
-                     "Revision `\(revision.prefix(7))` against the \(live.source) `\(live.name)` (applied: `\(appliedRevision.map { String($0.prefix(7)) } ?? "nothing")`).", ""]
+                     "Revision `\(revision.prefix(7))` against the \(live.source) \(MarkdownText.code(live.name)) (applied: `\(appliedRevision.map { String($0.prefix(7)) } ?? "nothing")`).", ""]
         if findings.isEmpty {
             lines.append("**No drift**: \(bots.count) declared \(bots.count == 1 ? "bot matches" : "bots match") what runs.")
             return lines.joined(separator: "\n")
