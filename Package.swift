@@ -86,7 +86,11 @@ let package = Package(
         ),
         .testTarget(
             name: "ReconcilerTests",
-            dependencies: ["Reconciler", "BotRuntime", "NectarServer", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "Reconciler", "BotRuntime", "NectarServer",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
             resources: [],
             swiftSettings: strict
         ),

@@ -187,6 +187,16 @@ public actor ReconcileLoop: Service, ReconcileControl {
 
     enum Outcome { case succeeded, stalled, transient, skipped }
 
+    /// What the queue hands back for one tick.
+    enum RunResult: Sendable {
+        /// The branch head was reconciled.
+        case ran(ReconcileOutcome)
+        /// The head is the stalled commit, not read again; the applied
+        /// revision was reconciled instead for time-based key actions only
+        /// (nil when nothing is applied yet).
+        case stalled(keys: ReconcileOutcome?)
+    }
+
     private func reconcileOnce(trigger: String) async -> Outcome {
         var logger = self.logger
         logger[metadataKey: "reconcile_id"] = .string(Self.newRunID())
@@ -204,18 +214,23 @@ public actor ReconcileLoop: Service, ReconcileControl {
         // do, so that history (and drift's apply-failed) shows the recovery.
         configured.recordsSkippedRuns = current.consecutiveFailures > 0
         let reconciler = configured
-        let result: Result<ReconcileOutcome?, GitError> = await withCheckedContinuation { continuation in
+        let result: Result<RunResult, GitError> = await withCheckedContinuation { continuation in
             queue.async {
                 do throws(GitError) {
                     let path = try source.prepare()
                     var run = reconciler
                     run.repositoryPath = path
                     // A stalled commit is not read again until the branch moves.
+                    // Key rotations and grace expiries still fall due: they are
+                    // evaluated on the applied revision, which is valid (a no-op
+                    // there reads nothing and records nothing).
                     if let stalledCommit, (try? GitRepository(path: path).resolve(source.revision).id.hex) == stalledCommit {
-                        continuation.resume(returning: .success(nil))
+                        run.recordsSkippedRuns = false
+                        let applied = try? run.store.appliedMarker().revision
+                        continuation.resume(returning: .success(.stalled(keys: applied.map { run.reconcile(revision: $0, trigger: "keys") })))
                         return
                     }
-                    continuation.resume(returning: .success(run.reconcile(revision: source.revision, trigger: trigger)))
+                    continuation.resume(returning: .success(.ran(run.reconcile(revision: source.revision, trigger: trigger))))
                 } catch {
                     continuation.resume(returning: .failure(error))
                 }
@@ -225,11 +240,19 @@ public actor ReconcileLoop: Service, ReconcileControl {
         let elapsed = ContinuousClock.now - started
         let now = Date()
         switch result {
-        case .success(nil):
+        case .success(.stalled(let keys)):
             set(.init(type: "Reconciling", status: "False", reason: "Stalled", message: "waiting for a new commit", lastTransitionTime: nil))
             logger.debug("stalled revision unchanged; not read again")
+            if let keys, keys.run.outcome == .applied {
+                record(outcome: "applied", trigger: "keys", elapsed: elapsed)
+                logger.info("key actions applied on the applied revision while the branch head is stalled",
+                            metadata: ["revision": "\(keys.commit?.id.short ?? "?")", "keys": "\(keys.plan?.keys.count ?? 0)",
+                                       "run": "\(keys.run.id ?? 0)"])
+            } else if let keys, let error = keys.error {
+                logger.warning("key actions on the applied revision failed", metadata: ["error": "\(error)"])
+            }
             return .skipped
-        case .success(let outcome?):
+        case .success(.ran(let outcome)):
             return finish(outcome, trigger: trigger, elapsed: elapsed, at: now, logger: logger)
         case .failure(let error):
             // The source could not even be fetched: record it so history tells why.
