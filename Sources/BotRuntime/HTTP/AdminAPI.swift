@@ -49,7 +49,8 @@ struct AdminAPI: Sendable {
             }
             guard let detail = try store.botDetail(name) else { throw APIError.notFound("there is no live bot named \(name)") }
             return JSONBody.response(OverrideResult(bot: name, status: detail.status, changed: changed,
-                                                    pausedAt: detail.pausedAt, pausedBy: detail.pausedBy, reason: detail.pausedReason))
+                                                    pausedAt: detail.object.pausedAt, pausedBy: detail.object.pausedBy,
+                                                    reason: detail.object.pausedReason))
         }
         group.post("bots/:name/resume") { _, context in
             let identity = try context.requireAdmin("resuming a bot")
@@ -189,17 +190,18 @@ struct BotView: Encodable {
     var keys: [StoredKey]
 
     init(_ detail: BotDetail) throws {
-        name = detail.name
+        let object = detail.object
+        name = object.name
         status = detail.status
-        spec = try JSONDecoder().decode(BotSpec.self, from: Data(detail.spec.utf8))
-        specHash = detail.specHash
-        sourcePath = detail.sourcePath
-        revision = detail.revision
-        createdAt = detail.createdAt
-        updatedAt = detail.updatedAt
-        pausedAt = detail.pausedAt
-        pausedBy = detail.pausedBy
-        pausedReason = detail.pausedReason
+        spec = try JSONDecoder().decode(BotSpec.self, from: Data(object.spec.utf8))
+        specHash = object.specHash
+        sourcePath = object.sourcePath
+        revision = object.revision
+        createdAt = object.createdAt
+        updatedAt = object.updatedAt
+        pausedAt = object.pausedAt
+        pausedBy = object.pausedBy
+        pausedReason = object.pausedReason
         keys = detail.keys
     }
 }

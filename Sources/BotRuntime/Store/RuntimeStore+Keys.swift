@@ -45,12 +45,13 @@ public struct KeyTransition: Sendable, Hashable {
 extension RuntimeStore {
     /// Keys, newest first, of one bot or of all.
     public func keys(bot: String? = nil) throws(StoreError) -> [StoredKey] {
-        try read { db in
-            let filter = bot == nil ? "" : "WHERE bot = ?"
-            let rows = try Row.fetchAll(db, sql: "\(Self.keyColumns) \(filter) ORDER BY created_at DESC, id",
-                                        arguments: bot.map { [$0] } ?? [])
-            return rows.map(Self.key)
-        }
+        try read { db in try Self.keys(bot: bot, db) }
+    }
+
+    static func keys(bot: String?, _ db: Database) throws -> [StoredKey] {
+        let filter = bot == nil ? "" : "WHERE bot = ?"
+        return try Row.fetchAll(db, sql: "\(keyColumns) \(filter) ORDER BY created_at DESC, id", arguments: bot.map { [$0] } ?? [])
+            .map(key)
     }
 
     /// The key whose secret hashes to `secretHash`, if any.

@@ -78,20 +78,7 @@ extension RuntimeStore {
             let runs = try Self.runs(limit: 1, before: nil, db)
             let success = try Self.lastSuccessfulRun(db)
             var objects: [StateExport.Object] = []
-            for kind in ObjectKind.allCases {
-                let paused = kind == .bot ? "paused_at, paused_by, paused_reason" : "NULL, NULL, NULL"
-                let rows = try Row.fetchCursor(db, sql: """
-                    SELECT name, spec, spec_hash, source_path, blob_id, revision, created_at, updated_at, deleted_at, \(paused)
-                    FROM \(kind.table) ORDER BY name
-                    """)
-                while let row = try rows.next() {
-                    objects.append(StateExport.Object(
-                        kind: kind, name: row[0], spec: row[1], specHash: row[2], sourcePath: row[3], blobID: row[4], revision: row[5],
-                        createdAt: Date(timeIntervalSince1970: row[6]), updatedAt: Date(timeIntervalSince1970: row[7]),
-                        deletedAt: (row[8] as Double?).map(Date.init(timeIntervalSince1970:)),
-                        pausedAt: (row[9] as Double?).map(Date.init(timeIntervalSince1970:)), pausedBy: row[10], pausedReason: row[11]))
-                }
-            }
+            for kind in ObjectKind.allCases { objects += try Self.objects(kind, db) }
             return StateExport(appliedRevision: marker.revision, declarationsPath: marker.declarationsPath,
                                stateVersion: live.stateVersion, appliedStateVersion: live.appliedStateVersion,
                                nextKeyEvent: marker.nextKeyEvent, objects: objects, documents: live.documents, keys: keys,
@@ -109,39 +96,39 @@ extension RuntimeStore {
             .flatMap { id in try runs(limit: 1, before: id + 1, db).first }
     }
 
-    /// One live bot with its stored spec, pause state and keys, or nil.
+    /// One live bot with its stored spec, pause state and keys, or nil (one read).
     public func botDetail(_ name: String) throws(StoreError) -> BotDetail? {
-        let row = try read { db in
-            try Row.fetchOne(db, sql: """
-                SELECT name, spec, spec_hash, source_path, blob_id, revision, created_at, updated_at, paused_at, paused_by, paused_reason
-                FROM bot WHERE name = ? AND deleted_at IS NULL
-                """, arguments: [name])
+        try read { db in
+            try Self.objects(.bot, db, liveNamed: name).first.map { BotDetail(object: $0, keys: try Self.keys(bot: name, db)) }
         }
-        guard let row else { return nil }
-        let keys = try self.keys(bot: name)
-        return BotDetail(name: row[0], spec: row[1], specHash: row[2], sourcePath: row[3], blobID: row[4], revision: row[5],
-                         createdAt: Date(timeIntervalSince1970: row[6]), updatedAt: Date(timeIntervalSince1970: row[7]),
-                         pausedAt: (row[8] as Double?).map(Date.init(timeIntervalSince1970:)), pausedBy: row[9], pausedReason: row[10],
-                         keys: keys)
+    }
+
+    /// The stored objects of a kind, by name (deleted ones included), or the
+    /// live one named `liveNamed`.
+    static func objects(_ kind: ObjectKind, _ db: Database, liveNamed name: String? = nil) throws -> [StateExport.Object] {
+        let paused = kind == .bot ? "paused_at, paused_by, paused_reason" : "NULL, NULL, NULL"
+        let filter = name == nil ? "" : "WHERE name = ? AND deleted_at IS NULL"
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT name, spec, spec_hash, source_path, blob_id, revision, created_at, updated_at, deleted_at, \(paused)
+            FROM \(kind.table) \(filter) ORDER BY name
+            """, arguments: name.map { [$0] } ?? [])
+        var objects: [StateExport.Object] = []
+        while let row = try rows.next() {
+            objects.append(StateExport.Object(
+                kind: kind, name: row[0], spec: row[1], specHash: row[2], sourcePath: row[3], blobID: row[4], revision: row[5],
+                createdAt: Date(timeIntervalSince1970: row[6]), updatedAt: Date(timeIntervalSince1970: row[7]),
+                deletedAt: (row[8] as Double?).map(Date.init(timeIntervalSince1970:)),
+                pausedAt: (row[9] as Double?).map(Date.init(timeIntervalSince1970:)), pausedBy: row[10], pausedReason: row[11]))
+        }
+        return objects
     }
 }
 
-/// One live bot as the admin API shows it.
+/// One live bot as the admin API shows it: its stored row and its keys.
 public struct BotDetail: Sendable, Codable {
-    public var name: String
-    /// Canonical JSON of the spec.
-    public var spec: String
-    public var specHash: String
-    public var sourcePath: String
-    public var blobID: String
-    public var revision: String
-    public var createdAt: Date
-    public var updatedAt: Date
-    public var pausedAt: Date?
-    public var pausedBy: String?
-    public var pausedReason: String?
+    public var object: StateExport.Object
     /// Every key, newest first (metadata only).
     public var keys: [StoredKey]
 
-    public var status: String { pausedAt == nil ? "active" : "paused" }
+    public var status: String { object.pausedAt == nil ? "active" : "paused" }
 }

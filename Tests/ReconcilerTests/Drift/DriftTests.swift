@@ -851,7 +851,7 @@ extension DriftTests {
             #expect(fromServer.findingLines == ["runtime-override Bot/alpha"])
             let finding = try #require(fromServer.findings.first)
             #expect(finding.expected == "running, as git declares no pause")
-            let pausedAt = try #require(try RuntimeStore.openReadOnly(path: harness.dbPath).botDetail("alpha")?.pausedAt)
+            let pausedAt = try #require(try RuntimeStore.openReadOnly(path: harness.dbPath).botDetail("alpha")?.object.pausedAt)
             #expect(finding.actual == "paused by operator:alice at \(pausedAt.formatted(.iso8601)) (incident 42)")
             #expect(finding.resolution.hasPrefix("resume it (POST /admin/bots/alpha/resume) once the incident is over"))
             #expect(fromServer.live.source == "server")
