@@ -30,7 +30,7 @@ extension DriftReport {
             block += finding.commits.prefix(20).map { "    \($0.id.prefix(7)) \($0.summary) (\($0.author))" }
             block += finding.errors.prefix(20).map { "    \($0)" }
             block.append("  resolve:  \(finding.resolution)")
-            lines += block.map(Self.codeLine)
+            lines += block.map { MarkdownText.line($0) }
         }
         return lines.joined(separator: "\n")
     }
@@ -51,7 +51,7 @@ extension DriftReport {
         lines.append("| kind | object | expected | actual | resolve |")
         lines.append("|---|---|---|---|---|")
         for finding in findings {
-            lines.append("| `\(finding.kind.rawValue)` | \(Self.cell(finding.subject)) | \(Self.cell(finding.expected)) | \(Self.cell(finding.actual)) | \(Self.cell(finding.resolution)) |")
+            lines.append("| `\(finding.kind.rawValue)` | \(MarkdownText.cell(finding.subject)) | \(MarkdownText.cell(finding.expected)) | \(MarkdownText.cell(finding.actual)) | \(MarkdownText.cell(finding.resolution)) |")
         }
         let detailed = findings.filter { !$0.fields.isEmpty || !$0.commits.isEmpty || !$0.errors.isEmpty }
         if !detailed.isEmpty {
@@ -59,7 +59,7 @@ extension DriftReport {
             lines.append("<details><summary>Details</summary>")
             lines.append("")
             for finding in detailed {
-                lines.append("**\(finding.kind.rawValue)** \(Self.cell(finding.subject))")
+                lines.append("**\(finding.kind.rawValue)** \(MarkdownText.cell(finding.subject))")
                 lines.append("")
                 var block = finding.fields.prefix(50).map(\.description)
                 block += finding.commits.prefix(50).map { "\($0.id.prefix(7)) \($0.summary) (\($0.author))" }
@@ -68,7 +68,7 @@ extension DriftReport {
                 // a fence longer than any run of backticks in them keeps them text.
                 let fence = Self.fence(for: block)
                 lines.append(fence)
-                lines += block.map(Self.codeLine)
+                lines += block.map { MarkdownText.line($0) }
                 lines.append(fence)
                 lines.append("")
             }
@@ -135,17 +135,6 @@ extension DriftReport {
             }
         }
         return out
-    }
-
-    /// A Markdown table cell: one line, pipes escaped, and HTML kept as text
-    /// (values come from git and from operators: `<!--` or a tag must not
-    /// hide or forge the rest of a job summary or comment).
-    static func cell(_ text: String) -> String { MarkdownText.cell(text) }
-
-    /// A line of a fenced code block: one line, no control characters.
-    static func codeLine(_ text: String) -> String {
-        String(String.UnicodeScalarView(text.unicodeScalars.lazy.map { $0 == "\n" || $0 == "\r" || $0 == "\t" ? " " : $0 }
-            .filter { $0.value >= 0x20 && $0.value != 0x7F }))
     }
 
     /// A code fence longer than any run of backticks in `lines` (at least three).

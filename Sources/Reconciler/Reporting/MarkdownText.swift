@@ -4,26 +4,20 @@
 /// in a file name or a spec value must not hide, forge or restyle the rest.
 enum MarkdownText {
     /// Inline text (also a table cell): one line; pipes, backticks, brackets
-    /// and HTML escaped; control characters dropped.
+    /// and HTML escaped.
     static func cell(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.count)
-        for scalar in text.unicodeScalars {
+        line(text) { scalar in
             switch scalar {
-            case "|": out += "\\|"
-            case "`": out += "\\`"
-            case "[": out += "\\["
-            case "]": out += "\\]"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "&": out += "&amp;"
-            case "\n", "\r", "\t": out += " "
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F { continue }
-                out.unicodeScalars.append(scalar)
+            case "|": "\\|"
+            case "`": "\\`"
+            case "[": "\\["
+            case "]": "\\]"
+            case "<": "&lt;"
+            case ">": "&gt;"
+            case "&": "&amp;"
+            default: nil
             }
         }
-        return out
     }
 
     /// Inline code. A backtick span when the text is plain (HTML is not
@@ -31,22 +25,42 @@ enum MarkdownText {
     /// HTML-escaped, so a backtick cannot end it and a pipe cannot split a
     /// table row.
     static func code(_ text: String) -> String {
-        if !text.isEmpty, text.unicodeScalars.allSatisfy({ $0 != "`" && $0 != "|" && $0.value >= 0x20 && $0.value != 0x7F }) {
+        if !text.isEmpty, text.unicodeScalars.allSatisfy({ $0 != "`" && $0 != "|" && !isControl($0) }) {
             return "`" + text + "`"
         }
-        var out = "<code>"
-        for scalar in text.unicodeScalars {
+        let escaped = line(text) { scalar in
             switch scalar {
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "&": out += "&amp;"
-            case "|": out += "&#124;"
-            case "\n", "\r", "\t": out += " "
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F { continue }
+            case "<": "&lt;"
+            case ">": "&gt;"
+            case "&": "&amp;"
+            case "|": "&#124;"
+            default: nil
+            }
+        }
+        return "<code>" + escaped + "</code>"
+    }
+
+    /// One line of text: tabs and line breaks become spaces, other control
+    /// characters are dropped (nothing can move a cursor or recolour a log),
+    /// and `escape` may replace any other character.
+    static func line(_ text: String, escape: (Unicode.Scalar) -> String? = { _ in nil }) -> String {
+        var out = ""
+        out.reserveCapacity(text.count)
+        for scalar in text.unicodeScalars {
+            if scalar == "\n" || scalar == "\r" || scalar == "\t" {
+                out += " "
+            } else if isControl(scalar) {
+                continue
+            } else if let replacement = escape(scalar) {
+                out += replacement
+            } else {
                 out.unicodeScalars.append(scalar)
             }
         }
-        return out + "</code>"
+        return out
+    }
+
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || scalar.value == 0x7F
     }
 }

@@ -126,7 +126,7 @@ public struct PlanReport: Sendable, Encodable {
             lines.append("| location | error |")
             lines.append("|---|---|")
             for error in errors {
-                lines.append("| \(MarkdownText.code("\(error.path):\(error.line):\(error.column)")) | \(Self.cell(error.message)) |")
+                lines.append("| \(MarkdownText.code("\(error.path):\(error.line):\(error.column)")) | \(MarkdownText.cell(error.message)) |")
             }
             lines.append("")
         }
@@ -161,11 +161,11 @@ public struct PlanReport: Sendable, Encodable {
         if !plan.keys.isEmpty {
             lines.append("Keys:")
             lines.append("")
-            for key in plan.keys { lines.append("- bot \(MarkdownText.code(key.bot)): \(key.action.rawValue) key (\(Self.cell(key.reason)))") }
+            for key in plan.keys { lines.append("- bot \(MarkdownText.code(key.bot)): \(key.action.rawValue) key (\(MarkdownText.cell(key.reason)))") }
             lines.append("")
         }
-        if let refusal { lines.append("> **Apply would be refused:** \(Self.cell(refusal))") }
-        if let warning = baseWarning { lines.append("> **Warning:** \(Self.cell(warning))") }
+        if let refusal { lines.append("> **Apply would be refused:** \(MarkdownText.cell(refusal))") }
+        if let warning = baseWarning { lines.append("> **Warning:** \(MarkdownText.cell(warning))") }
         return lines.joined(separator: "\n")
     }
 
@@ -179,5 +179,4 @@ public struct PlanReport: Sendable, Encodable {
         return MarkdownText.code(value.description)
     }
 
-    private static func cell(_ text: String) -> String { MarkdownText.cell(text) }
 }
