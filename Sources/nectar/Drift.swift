@@ -19,14 +19,7 @@ struct Drift: AsyncParsableCommand {
 
     @OptionGroup var source: RevisionOptions
 
-    @Option(name: .long, help: "Compare with the live state in this database.")
-    var db: String?
-
-    @Option(name: .long, help: "Compare with a running nectar, such as http://127.0.0.1:8080.")
-    var server: String?
-
-    @Option(name: .long, help: "The environment variable holding an operator token for --server.")
-    var tokenEnv: String = "NECTAR_TOKEN"
+    @OptionGroup var live: LiveStateOptions
 
     @Option(name: .long, help: "Output format: text, json, markdown or junit.")
     var format: Format = .text
@@ -38,7 +31,7 @@ struct Drift: AsyncParsableCommand {
     var keyTolerance: String = "1h"
 
     func validate() throws {
-        if (db == nil) == (server == nil) {
+        if (live.db == nil) == (live.server == nil) {
             throw ValidationError("give exactly one of --db FILE or --server URL")
         }
         if SpecDuration(parsing: keyTolerance) == nil {
@@ -50,16 +43,16 @@ struct Drift: AsyncParsableCommand {
         let report: DriftReport
         do {
             let export: StateExport
-            let live: DriftReport.Live
-            if let server {
-                export = try await ServerClient(server: server, tokenEnv: tokenEnv).stateExport()
-                live = .init(source: "server", name: server)
+            let compared: DriftReport.Live
+            if let server = live.server {
+                export = try await ServerClient(server: server, tokenEnv: live.tokenEnv).stateExport()
+                compared = .init(source: "server", name: server)
             } else {
-                export = try RuntimeStore.openReadOnly(path: db!).export()
-                live = .init(source: "database", name: db!)
+                export = try RuntimeStore.openReadOnly(path: live.db!).export()
+                compared = .init(source: "database", name: live.db!)
             }
             report = try DriftDetector(tolerance: SpecDuration(parsing: keyTolerance)!)
-                .report(repositoryPath: source.repo, declarationsPath: source.path, revision: source.ref, live: export, liveSource: live)
+                .report(repositoryPath: source.repo, declarationsPath: source.path, revision: source.ref, live: export, liveSource: compared)
         } catch {
             throw CommandFailure.exit(error)
         }

@@ -22,14 +22,7 @@ struct Plan: AsyncParsableCommand {
     @Option(name: .long, help: "Compare with this revision (for pull requests).")
     var base: String?
 
-    @Option(name: .long, help: "Compare with the live state in this database.")
-    var db: String?
-
-    @Option(name: .long, help: "Compare with a running nectar, such as http://127.0.0.1:8080.")
-    var server: String?
-
-    @Option(name: .long, help: "The environment variable holding an operator token for --server.")
-    var tokenEnv: String = "NECTAR_TOKEN"
+    @OptionGroup var live: LiveStateOptions
 
     @Option(name: .long, help: "Output format: text, json or markdown.")
     var format: Format = .text
@@ -40,7 +33,7 @@ struct Plan: AsyncParsableCommand {
     @OptionGroup var guards: ApplyPolicyOptions
 
     func validate() throws {
-        if [base, db, server].compactMap({ $0 }).count != 1 {
+        if [base, live.db, live.server].compactMap({ $0 }).count != 1 {
             throw ValidationError("give exactly one of --base REV, --db FILE or --server URL")
         }
     }
@@ -51,12 +44,12 @@ struct Plan: AsyncParsableCommand {
             if let base {
                 report = try RevisionPlanning.plan(repository: source.repo, declarationsPath: source.path,
                                                    revision: source.ref, base: base, policy: guards.policy)
-            } else if let server {
-                let export = try await ServerClient(server: server, tokenEnv: tokenEnv).stateExport()
+            } else if let server = live.server {
+                let export = try await ServerClient(server: server, tokenEnv: live.tokenEnv).stateExport()
                 report = try RevisionPlanning.plan(repository: source.repo, declarationsPath: source.path,
                                                    revision: source.ref, export: export, server: server, policy: guards.policy)
             } else {
-                let store = try RuntimeStore.openReadOnly(path: db!)
+                let store = try RuntimeStore.openReadOnly(path: live.db!)
                 report = try RevisionPlanning.plan(repository: source.repo, declarationsPath: source.path,
                                                    revision: source.ref, store: store, policy: guards.policy)
             }

@@ -1,8 +1,22 @@
+import ArgumentParser
 import Foundation
 import Reconciler
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+
+/// What `plan` and `drift` compare a revision with: a database, or a
+/// running nectar reached with an operator token.
+struct LiveStateOptions: ParsableArguments {
+    @Option(name: .long, help: "Compare with the live state in this database.")
+    var db: String?
+
+    @Option(name: .long, help: "Compare with a running nectar, such as http://127.0.0.1:8080.")
+    var server: String?
+
+    @Option(name: .long, help: "The environment variable holding an operator token for --server.")
+    var tokenEnv: String = "NECTAR_TOKEN"
+}
 
 /// Reads a running nectar's state export (`GET /admin/state`) with an
 /// operator token taken from an environment variable.
