@@ -67,19 +67,9 @@ import Testing
         try withReconcileScenario { scenario in
             try scenario.commit(["bots/a.yaml": Snippet.bot("a")])
             // Hold a port on loopback.
-            let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            defer { close(listener) }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            let bound = withUnsafeMutablePointer(to: &address) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
-                    bind(listener, raw, length) == 0 && listen(listener, 4) == 0 && getsockname(listener, raw, &length) == 0
-                }
-            }
-            try #require(bound)
-            let port = Int(UInt16(bigEndian: address.sin_port))
+            let listener = try LoopbackListener(backlog: 4)
+            defer { close(listener.descriptor) }
+            let port = Int(listener.port)
             let result = try ReconcileCLI.run(["serve", "--repo", scenario.repoPath, "--db", scenario.dbPath,
                                                "--key-dir", scenario.dbPath + ".keys", "--listen", "127.0.0.1:\(port)",
                                                "--log-format", "json"])

@@ -246,23 +246,9 @@ final class CannedHTTPServer: @unchecked Sendable {
     init(status: String, headers extra: [String] = [], body: String = "") throws {
         response = (["HTTP/1.1 \(status)", "Content-Length: \(body.utf8.count)", "Connection: close"] + extra).joined(separator: "\r\n")
             + "\r\n\r\n" + body
-        #if canImport(Glibc)
-        let fd = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        #else
-        let fd = Darwin.socket(AF_INET, SOCK_STREAM, 0)
-        #endif
-        guard fd >= 0 else { throw DriftError(message: "socket failed") }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound, listen(fd, 8) == 0 else { close(fd); throw DriftError(message: "bind or listen failed") }
-        socket = fd
-        port = Int(UInt16(bigEndian: address.sin_port))
+        let listener = try LoopbackListener()
+        socket = listener.descriptor
+        port = Int(listener.port)
         let thread = Thread { [self] in serve() }
         thread.start()
     }

@@ -383,20 +383,9 @@ final class UnauthorizedServer: @unchecked Sendable {
     var authorizations: [String?] { lock.withLock { recorded } }
 
     init() throws {
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
-                bind(listener, raw, length) == 0 && listen(listener, 8) == 0 && getsockname(listener, raw, &length) == 0
-            }
-        }
-        guard bound else { close(listener); throw CocoaError(.fileWriteUnknown) }
-        self.listener = listener
-        port = UInt16(bigEndian: address.sin_port)
+        let listener = try LoopbackListener()
+        self.listener = listener.descriptor
+        port = listener.port
         Thread.detachNewThread { [self] in serve() }
     }
 
