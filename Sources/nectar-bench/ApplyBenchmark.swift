@@ -1,3 +1,4 @@
+import BotRuntime
 import Foundation
 import GRDB
 import Reconciler

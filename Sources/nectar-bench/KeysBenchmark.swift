@@ -94,7 +94,7 @@ struct KeysBenchmark {
         while true {
             let start = ContinuousClock.now
             for _ in 0..<calibration { operation() }
-            elapsed = Self.seconds(ContinuousClock.now - start)
+            elapsed = (ContinuousClock.now - start).inSeconds
             if elapsed > 0.02 { break }
             calibration *= 10
         }
@@ -105,9 +105,6 @@ struct KeysBenchmark {
         return Double(iterations) / wall
     }
 
-    private static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
 
     private static func grouped(_ value: Double) -> String {
         let digits = String(Int(value.rounded()))

@@ -1,3 +1,4 @@
+import BotRuntime
 import Foundation
 
 /// Wall time of the best of several runs, and the process's peak memory.
@@ -23,7 +24,7 @@ enum Stopwatch {
             let start = ContinuousClock.now
             try body()
             let elapsed = ContinuousClock.now - start
-            times.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            times.append(elapsed.inSeconds)
         }
         let cpu = (processorTime() - cpuBefore) / Double(runs)
         times.sort()

@@ -1,3 +1,4 @@
+import BotRuntime
 import CYAML
 
 /// The floor: libyaml's event parser over bytes already in memory, building

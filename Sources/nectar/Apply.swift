@@ -1,4 +1,5 @@
 import ArgumentParser
+import BotRuntime
 import Foundation
 import Reconciler
 
@@ -15,8 +16,7 @@ struct Apply: ParsableCommand {
 
     @OptionGroup var source: RevisionOptions
 
-    @Option(name: .long, help: "The runtime database.")
-    var db: String = "nectar.sqlite"
+    @OptionGroup var database: DatabaseOption
 
     @Option(name: .long, help: "Output format: text or json.")
     var format: OutputFormat = .text
@@ -30,8 +30,8 @@ struct Apply: ParsableCommand {
         let store: RuntimeStore
         let lock: ReconcilerLock
         do {
-            lock = try ReconcilerLock(databasePath: db, purpose: "nectar apply")
-            store = try RuntimeStore.open(path: db)
+            lock = try ReconcilerLock(databasePath: database.db, purpose: "nectar apply")
+            store = try RuntimeStore.open(path: database.db)
         } catch {
             if format == .json {
                 try Terminal.json(ApplyReport(failure: String(describing: error)))
@@ -40,7 +40,7 @@ struct Apply: ParsableCommand {
         }
         let outcome = RevisionReconciler(repositoryPath: source.repo, declarationsPath: source.path, store: store,
                                          keyDirectory: KeyDirectory(path: keyDir), policy: guards.policy)
-            .reconcile(revision: source.ref, trigger: "cli")
+            .reconcile(revision: source.ref, trigger: .cli)
         defer { withExtendedLifetime(lock) {} }
         let revision = outcome.commit.map(\.id.short) ?? source.ref
         switch format {
@@ -52,7 +52,7 @@ struct Apply: ParsableCommand {
             case .applied:
                 if let plan = outcome.plan {
                     Terminal.standardOutput(PlanReport(revision: outcome.commit?.id.hex,
-                                                       base: .init(source: "database", revision: plan.baseRevision, name: db),
+                                                       base: .init(source: "database", revision: plan.baseRevision, name: database.db),
                                                        errors: [], plan: plan, refusal: nil).text(colour: isatty(STDOUT_FILENO) == 1))
                 }
                 Terminal.standardOutput("applied \(revision) (run \(outcome.run.id ?? 0))")

@@ -1,5 +1,7 @@
 import ArgumentParser
+import BotRuntime
 import Foundation
+import NectarServer
 import Reconciler
 
 /// Prints an error as one sentence on stderr and exits 1.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BotRuntime
 import Foundation
 import Reconciler
 
@@ -48,7 +49,7 @@ struct Drift: AsyncParsableCommand {
                 export = try await ServerClient(server: server, tokenEnv: live.tokenEnv).stateExport()
                 compared = .init(source: "server", name: server)
             } else {
-                export = try RuntimeStore.openReadOnly(path: live.db!).export()
+                export = try await RuntimeStore.openReadOnly(path: live.db!).export()
                 compared = .init(source: "database", name: live.db!)
             }
             report = try DriftDetector(tolerance: SpecDuration(parsing: keyTolerance)!)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BotRuntime
 import Foundation
 import Reconciler
 
@@ -8,11 +9,6 @@ struct Keys: ParsableCommand {
         abstract: "Inspect API keys, rotate or revoke them outside git, open sealed keys.",
         subcommands: [List.self, Rotate.self, Revoke.self, Open.self, Identity.self]
     )
-
-    struct DatabaseOption: ParsableArguments {
-        @Option(name: .long, help: "The runtime database.")
-        var db: String = "nectar.sqlite"
-    }
 
     /// `nectar keys list`: metadata only, never a secret.
     struct List: ParsableCommand {

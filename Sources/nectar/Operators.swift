@@ -1,4 +1,5 @@
 import ArgumentParser
+import BotRuntime
 import Foundation
 import Reconciler
 
@@ -8,11 +9,6 @@ struct Operators: ParsableCommand {
         abstract: "Issue, list and revoke operator tokens for the admin API.",
         subcommands: [Token.self, Tokens.self, Revoke.self]
     )
-
-    struct DatabaseOption: ParsableArguments {
-        @Option(name: .long, help: "The runtime database.")
-        var db: String = "nectar.sqlite"
-    }
 
     /// `nectar operators token NAME`: the token is printed once and stored hashed.
     struct Token: ParsableCommand {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BotRuntime
 import Foundation
 import Reconciler
 

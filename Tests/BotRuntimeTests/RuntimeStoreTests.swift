@@ -19,7 +19,7 @@ struct RuntimeStoreTests {
     }
 
     static func run(_ outcome: ReconcileRun.Outcome = .applied, revision: String) -> ReconcileRun {
-        ReconcileRun(revision: revision, startedAt: Date(), finishedAt: Date(), outcome: outcome, trigger: "test", summary: "{}", errors: [])
+        ReconcileRun(revision: revision, startedAt: Date(), finishedAt: Date(), outcome: outcome, trigger: ReconcileTrigger(rawValue: "test"), summary: "{}", errors: [])
     }
 
     @Test func applyWritesObjectsRunAndAuditTogether() throws {

@@ -1,6 +1,7 @@
+import BotRuntime
 import Foundation
-import Testing
 import Reconciler
+import Testing
 
 /// Rules that span documents and files of one revision.
 @Suite struct CrossReferenceTests {

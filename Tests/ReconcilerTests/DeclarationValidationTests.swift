@@ -1,6 +1,7 @@
+import BotRuntime
 import Foundation
-import Testing
 import Reconciler
+import Testing
 
 /// One rule, one document, the exact diagnostics it must produce.
 struct RuleCase: Sendable, CustomTestStringConvertible {

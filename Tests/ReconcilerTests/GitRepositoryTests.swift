@@ -1,6 +1,7 @@
+import BotRuntime
 import Foundation
-import Testing
 @testable import Reconciler
+import Testing
 
 /// The git layer on real repositories written with libgit2.
 @Suite struct GitRepositoryTests {

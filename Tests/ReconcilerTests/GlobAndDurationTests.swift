@@ -1,6 +1,7 @@
+import BotRuntime
 import Foundation
-import Testing
 import Reconciler
+import Testing
 
 /// The small value types: glob patterns, durations, name hints, policy selection.
 @Suite struct GlobAndDurationTests {

@@ -1,6 +1,7 @@
+import BotRuntime
 import Foundation
-import Testing
 @testable import Reconciler
+import Testing
 
 /// Untrusted declarations: each hostile file yields exactly one clear
 /// diagnostic and the load returns (which is what bounds it; there is no timing here).

@@ -1,6 +1,7 @@
+import BotRuntime
 import Foundation
-import Testing
 import Reconciler
+import Testing
 
 /// Which files the loader reads, what it produces, and the blob cache.
 @Suite struct LoaderTests {

@@ -1,6 +1,7 @@
+import BotRuntime
 import Foundation
-import Testing
 @testable import Reconciler
+import Testing
 
 /// `docs/nectar.schema.json` agrees with the decoder, and the repository's
 /// example declarations satisfy it.

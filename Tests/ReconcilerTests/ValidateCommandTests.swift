@@ -1,6 +1,7 @@
+import BotRuntime
 import Foundation
-import Testing
 import Reconciler
+import Testing
 
 /// `nectar validate`, run as the built executable on real repositories.
 @Suite struct ValidateCommandTests {

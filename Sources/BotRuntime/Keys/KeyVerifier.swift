@@ -40,6 +40,17 @@ public enum KeyRejection: String, Sendable, Hashable, CaseIterable, CustomString
     }
 }
 
+/// What a `KeyVerifier` reads: the store's change counter and keys by
+/// hash. `RuntimeStore` provides it; the verifier knows no more of the store.
+public protocol KeyLookup: Sendable {
+    /// A counter that any change to keys, by any process, moves.
+    func stateVersion() throws -> Int64
+    /// The stored key whose secret hashes to `secretHash`, if any.
+    func key(secretHash: String) throws -> StoredKey?
+    /// Records that a key was used (best effort).
+    func touch(keyID: String, at date: Date) throws
+}
+
 /// Turns a presented key string into the bot, key id and state, or the
 /// reason it is rejected.
 ///
@@ -57,7 +68,7 @@ public enum KeyRejection: String, Sendable, Hashable, CaseIterable, CustomString
 /// Thread-safe: the cache is lock-protected, and database reads run outside
 /// the lock so that verifications on several threads read concurrently.
 public final class KeyVerifier: @unchecked Sendable {
-    private let store: RuntimeStore
+    private let store: any KeyLookup
     private let now: @Sendable () -> Date
     private let cacheCapacity: Int
     private let touchInterval: TimeInterval = 60
@@ -80,7 +91,7 @@ public final class KeyVerifier: @unchecked Sendable {
     ///   - cacheCapacity: how many keys (and as many unknown hashes) to cache;
     ///     0 disables the cache, and with it the state-version read.
     ///   - now: the clock, injectable so tests can move time.
-    public init(store: RuntimeStore, cacheCapacity: Int = 10_000, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(store: any KeyLookup, cacheCapacity: Int = 10_000, now: @escaping @Sendable () -> Date = { Date() }) {
         self.store = store
         self.cacheCapacity = max(0, cacheCapacity)
         self.now = now

@@ -36,31 +36,6 @@ public struct DocumentWrite: Sendable, Hashable {
     }
 }
 
-/// One line of the audit log.
-public struct AuditEntry: Sendable, Hashable, Codable {
-    public var at: Date
-    /// A revision (`git:1a2b3c4`) or an operator (`operator:alice`).
-    public var actor: String
-    /// `create`, `update`, `delete`, `restore`, `pause`, ...
-    public var action: String
-    public var objectKind: String
-    public var objectName: String
-    /// What changed, as a JSON document.
-    public var changes: String
-    /// The reconcile run that made the change, if one did.
-    public var runID: Int64?
-
-    public init(at: Date, actor: String, action: String, objectKind: String, objectName: String, changes: String, runID: Int64? = nil) {
-        self.at = at
-        self.actor = actor
-        self.action = action
-        self.objectKind = objectKind
-        self.objectName = objectName
-        self.changes = changes
-        self.runID = runID
-    }
-}
-
 /// Everything one apply writes, in one transaction.
 public struct ChangeSet: Sendable {
     /// The revision being applied.
@@ -102,44 +77,5 @@ public struct ChangeSet: Sendable {
     public var isEmpty: Bool {
         creates.isEmpty && updates.isEmpty && relocations.isEmpty && deletes.isEmpty
             && documentWrites.isEmpty && documentRemovals.isEmpty && keyIssues.isEmpty && keyTransitions.isEmpty
-    }
-}
-
-/// One reconcile attempt, as recorded.
-public struct ReconcileRun: Sendable, Hashable, Codable {
-    /// How an attempt ended.
-    public enum Outcome: String, Sendable, Hashable, Codable, CaseIterable {
-        /// Changes were applied.
-        case applied
-        /// The revision matched the live state: nothing to do.
-        case noop
-        /// The revision was invalid or could not be read; nothing was applied.
-        case failed
-        /// A guard (mass delete, empty state) stopped the apply.
-        case refused
-    }
-
-    public var id: Int64?
-    public var revision: String?
-    public var startedAt: Date
-    public var finishedAt: Date
-    public var outcome: Outcome
-    /// What started it: `cli`, `poll`, `webhook`, `admin`.
-    public var trigger: String
-    /// The plan summary, as JSON.
-    public var summary: String
-    /// One sentence per error.
-    public var errors: [String]
-
-    public init(id: Int64? = nil, revision: String?, startedAt: Date, finishedAt: Date, outcome: Outcome,
-                trigger: String, summary: String, errors: [String]) {
-        self.id = id
-        self.revision = revision
-        self.startedAt = startedAt
-        self.finishedAt = finishedAt
-        self.outcome = outcome
-        self.trigger = trigger
-        self.summary = summary
-        self.errors = errors
     }
 }

@@ -20,12 +20,18 @@ public struct LiveObject: Sendable, Hashable, Codable {
     public var pausedAt: Date?
     /// Who paused it.
     public var pausedBy: String?
+    /// Why, as the operator said.
+    public var pausedReason: String?
 
     /// Whether the object was removed from git.
     public var isDeleted: Bool { deletedAt != nil }
 
+    /// A bot's runtime status: paused by an operator, or active.
+    public var runtimeStatus: RuntimeStatus { pausedAt == nil ? .active : .paused }
+
     public init(kind: ObjectKind, name: String, specHash: String, sourcePath: String, blobID: String, revision: String,
-                createdAt: Date, updatedAt: Date, deletedAt: Date? = nil, pausedAt: Date? = nil, pausedBy: String? = nil) {
+                createdAt: Date, updatedAt: Date, deletedAt: Date? = nil, pausedAt: Date? = nil, pausedBy: String? = nil,
+                pausedReason: String? = nil) {
         self.kind = kind
         self.name = name
         self.specHash = specHash
@@ -37,7 +43,15 @@ public struct LiveObject: Sendable, Hashable, Codable {
         self.deletedAt = deletedAt
         self.pausedAt = pausedAt
         self.pausedBy = pausedBy
+        self.pausedReason = pausedReason
     }
+}
+
+/// Whether a live bot serves: the runtime override an operator sets, which
+/// git does not declare (and drift reports).
+public enum RuntimeStatus: String, Sendable, Hashable, Codable, CaseIterable {
+    case active
+    case paused
 }
 
 /// What the runtime serves: the reconciler's "actual" side.

@@ -58,7 +58,7 @@ extension RuntimeStore {
             }
             try writeKeys(changes, db)
             for entry in changes.audit {
-                try insert(entry, runID: runID, db)
+                try Self.insert(entry, runID: runID, db)
             }
             try db.execute(sql: """
                 UPDATE store_meta SET applied_revision = ?, applied_path = ?, next_key_event = ?,
@@ -84,11 +84,11 @@ extension RuntimeStore {
             INSERT INTO reconcile_run (revision, started_at, finished_at, outcome, trigger, summary, errors)
             VALUES (?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [run.revision, run.startedAt.timeIntervalSince1970, run.finishedAt.timeIntervalSince1970,
-                                     run.outcome.rawValue, run.trigger, run.summary, errors])
+                                     run.outcome.rawValue, run.trigger.rawValue, run.summary, errors])
         return db.lastInsertedRowID
     }
 
-    func insert(_ entry: AuditEntry, runID: Int64?, _ db: Database) throws {
+    static func insert(_ entry: AuditEntry, runID: Int64?, _ db: Database) throws {
         try db.cachedStatement(sql: """
             INSERT INTO audit_log (at, actor, run_id, action, object_kind, object_name, changes)
             VALUES (?, ?, ?, ?, ?, ?, ?)

@@ -1,24 +1,6 @@
 import Foundation
 import GRDB
 
-/// A key sealed with HPKE to one recipient: safe to store.
-public struct SealedKeyRecord: Sendable, Hashable, Codable {
-    public var keyID: String
-    /// The recipient's base64 X25519 public key, as declared.
-    public var recipient: String
-    public var encapsulated: Data
-    public var ciphertext: Data
-    public var createdAt: Date
-
-    public init(keyID: String, recipient: String, encapsulated: Data, ciphertext: Data, createdAt: Date) {
-        self.keyID = keyID
-        self.recipient = recipient
-        self.encapsulated = encapsulated
-        self.ciphertext = ciphertext
-        self.createdAt = createdAt
-    }
-}
-
 /// A change of state of an existing key.
 public struct KeyTransition: Sendable, Hashable {
     public var keyID: String
@@ -42,7 +24,7 @@ public struct KeyTransition: Sendable, Hashable {
 }
 
 /// Key reads and writes.
-extension RuntimeStore {
+extension RuntimeStore: KeyLookup {
     /// Keys, newest first, of one bot or of all.
     public func keys(bot: String? = nil) throws(StoreError) -> [StoredKey] {
         try read { db in try Self.keys(bot: bot, db) }
@@ -50,26 +32,20 @@ extension RuntimeStore {
 
     static func keys(bot: String?, _ db: Database) throws -> [StoredKey] {
         let filter = bot == nil ? "" : "WHERE bot = ?"
-        return try Row.fetchAll(db, sql: "\(keyColumns) \(filter) ORDER BY created_at DESC, id", arguments: bot.map { [$0] } ?? [])
-            .map(key)
+        return try StoredKey.fetchAll(db, sql: "\(StoredKey.selection) \(filter) ORDER BY created_at DESC, id", arguments: bot.map { [$0] } ?? [])
     }
 
     /// The key whose secret hashes to `secretHash`, if any.
     public func key(secretHash: String) throws(StoreError) -> StoredKey? {
         try read { db in
-            try Row.fetchOne(db.cachedStatement(sql: "\(Self.keyColumns) WHERE secret_hash = ?"), arguments: [secretHash]).map(Self.key)
+            try StoredKey.fetchOne(db.cachedStatement(sql: "\(StoredKey.selection) WHERE secret_hash = ?"), arguments: [secretHash])
         }
     }
 
     /// The sealed copies of a key.
     public func sealedKeys(keyID: String) throws(StoreError) -> [SealedKeyRecord] {
         try read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT key_id, recipient, encapsulated, ciphertext, created_at FROM sealed_key WHERE key_id = ? ORDER BY recipient
-                """, arguments: [keyID]).map {
-                SealedKeyRecord(keyID: $0[0], recipient: $0[1], encapsulated: $0[2], ciphertext: $0[3],
-                                createdAt: Date(timeIntervalSince1970: $0[4]))
-            }
+            try SealedKeyRecord.fetchAll(db, sql: "\(SealedKeyRecord.selection) WHERE key_id = ? ORDER BY recipient", arguments: [keyID])
         }
     }
 
@@ -146,21 +122,8 @@ extension RuntimeStore {
             changes.keyIssues = issues
             changes.keyTransitions = transitions
             try writeKeys(changes, db)
-            for entry in audit { try insert(entry, runID: nil, db) }
+            for entry in audit { try Self.insert(entry, runID: nil, db) }
         }
-    }
-
-    private static let keyColumns = """
-        SELECT id, bot, generation, secret_hash, display, state, origin, created_at, rotated_at, expires_at,
-               revoked_at, revoked_reason, last_used_at FROM api_key
-        """
-
-    private static func key(_ row: Row) -> StoredKey {
-        func date(_ index: Int) -> Date? { (row[index] as Double?).map(Date.init(timeIntervalSince1970:)) }
-        return StoredKey(id: row[0], bot: row[1], generation: row[2], secretHash: row[3], display: row[4],
-                         state: StoredKey.State(rawValue: row[5]) ?? .revoked, origin: row[6],
-                         createdAt: Date(timeIntervalSince1970: row[7]), rotatedAt: date(8), expiresAt: date(9),
-                         revokedAt: date(10), revokedReason: row[11], lastUsedAt: date(12))
     }
 }
 

@@ -17,7 +17,7 @@ extension RuntimeStore {
             try db.execute(sql: """
                 INSERT INTO operator_token (id, operator, secret_hash, display, created_at) VALUES (?, ?, ?, ?, ?)
                 """, arguments: [id, name, token.secretHash, token.display, now.timeIntervalSince1970])
-            try insert(AuditEntry(at: now, actor: actor, action: "token-issue", objectKind: ObjectKind.operator.rawValue,
+            try Self.insert(AuditEntry(at: now, actor: actor, action: "token-issue", objectKind: ObjectKind.operator.rawValue,
                                   objectName: name, changes: #"{"token":"\#(id)"}"#), runID: nil, db)
         }
         return (OperatorTokenRecord(id: id, operatorName: name, display: token.display, createdAt: now), token)
@@ -31,15 +31,31 @@ extension RuntimeStore {
     /// once a minute per token.
     public func operatorIdentity(presenting text: String, at now: Date = Date()) throws(StoreError) -> OperatorIdentity? {
         guard let token = OperatorToken(parsing: text) else { return nil }
-        let hash = token.secretHash
-        let found = try read { db -> (OperatorIdentity, Double?)? in
+        return recordUse(try read(Self.tokenIdentity(hash: token.secretHash)), at: now)
+    }
+
+    /// The same, read off Swift's cooperative pool (for request handlers).
+    public func operatorIdentity(presenting text: String, at now: Date = Date()) async throws(StoreError) -> OperatorIdentity? {
+        guard let token = OperatorToken(parsing: text) else { return nil }
+        return recordUse(try await read(Self.tokenIdentity(hash: token.secretHash)), at: now)
+    }
+
+    /// The identity behind a token hash and when the token was last used.
+    static func tokenIdentity(hash: String) -> @Sendable (Database) throws -> (OperatorIdentity, Double?)? {
+        { db in
+            typealias Columns = OperatorTokenRecord.Columns
             guard let row = try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT id, operator, secret_hash, last_used_at FROM operator_token WHERE secret_hash = ? AND revoked_at IS NULL
                 """), arguments: [hash]),
-                ConstantTime.equals((row[2] as String).utf8, hash.utf8),
-                let spec = try Self.liveOperatorSpec(row[1], db) else { return nil }
-            return (OperatorIdentity(name: spec.name, role: spec.role, teams: spec.teams, tokenID: row[0]), row[3])
+                ConstantTime.equals((row[Columns.secretHash] as String).utf8, hash.utf8),
+                let spec = try Self.liveOperatorSpec(row[Columns.operatorName], db) else { return nil }
+            return (OperatorIdentity(name: spec.name, role: spec.role, teams: spec.teams, tokenID: row[Columns.id]),
+                    row[Columns.lastUsedAt])
         }
+    }
+
+    /// Records a token's use in the background, at most once a minute.
+    private func recordUse(_ found: (OperatorIdentity, Double?)?, at now: Date) -> OperatorIdentity? {
         guard let (identity, lastUsed) = found else { return nil }
         if (lastUsed ?? 0) < now.timeIntervalSince1970 - 60 {
             let id = identity.tokenID, at = now.timeIntervalSince1970
@@ -54,14 +70,8 @@ extension RuntimeStore {
     public func operatorTokens(operator name: String? = nil) throws(StoreError) -> [OperatorTokenRecord] {
         try read { db in
             let filter = name == nil ? "" : "WHERE operator = ?"
-            return try Row.fetchAll(db, sql: """
-                SELECT id, operator, display, created_at, revoked_at, last_used_at FROM operator_token \(filter)
-                ORDER BY created_at DESC, id
-                """, arguments: name.map { [$0] } ?? []).map { row in
-                OperatorTokenRecord(id: row[0], operatorName: row[1], display: row[2], createdAt: Date(timeIntervalSince1970: row[3]),
-                                    revokedAt: (row[4] as Double?).map(Date.init(timeIntervalSince1970:)),
-                                    lastUsedAt: (row[5] as Double?).map(Date.init(timeIntervalSince1970:)))
-            }
+            return try OperatorTokenRecord.fetchAll(db, sql: "\(OperatorTokenRecord.selection) \(filter) ORDER BY created_at DESC, id",
+                                                    arguments: name.map { [$0] } ?? [])
         }
     }
 
@@ -74,17 +84,17 @@ extension RuntimeStore {
             var arguments: [any DatabaseValueConvertible] = []
             if let id { conditions.append("id = ?"); arguments.append(id) }
             if let name { conditions.append("operator = ?"); arguments.append(name) }
-            let rows = try Row.fetchAll(db, sql: "SELECT id, operator FROM operator_token WHERE \(conditions.joined(separator: " AND "))",
-                                        arguments: StatementArguments(arguments))
-            if rows.isEmpty {
+            let tokens = try OperatorTokenRecord.fetchAll(db, sql: "\(OperatorTokenRecord.selection) WHERE \(conditions.joined(separator: " AND "))",
+                                                          arguments: StatementArguments(arguments))
+            if tokens.isEmpty {
                 throw StoreError.rejected(id.map { "there is no unrevoked operator token \($0)" } ?? "operator \(name ?? "") has no unrevoked tokens")
             }
-            for row in rows {
-                try db.execute(sql: "UPDATE operator_token SET revoked_at = ? WHERE id = ?", arguments: [now.timeIntervalSince1970, row[0] as String])
-                try insert(AuditEntry(at: now, actor: actor, action: "token-revoke", objectKind: ObjectKind.operator.rawValue,
-                                      objectName: row[1], changes: #"{"token":"\#(row[0] as String)"}"#), runID: nil, db)
+            for token in tokens {
+                try db.execute(sql: "UPDATE operator_token SET revoked_at = ? WHERE id = ?", arguments: [now.timeIntervalSince1970, token.id])
+                try Self.insert(AuditEntry(at: now, actor: actor, action: "token-revoke", objectKind: ObjectKind.operator.rawValue,
+                                      objectName: token.operatorName, changes: #"{"token":"\#(token.id)"}"#), runID: nil, db)
             }
-            return rows.count
+            return tokens.count
         }
     }
 
@@ -92,13 +102,17 @@ extension RuntimeStore {
     /// a paused bot changes nothing and returns false.
     @discardableResult
     public func pause(bot name: String, by actor: String, reason: String?, at now: Date = Date()) throws(StoreError) -> Bool {
-        try write { db in
+        try write(Self.pause(bot: name, by: actor, reason: reason, at: now))
+    }
+
+    static func pause(bot name: String, by actor: String, reason: String?, at now: Date) -> @Sendable (Database) throws -> Bool {
+        { db in
             let paused = try Self.liveBotPausedAt(name, db)
             guard paused == nil else { return false }
             try db.execute(sql: "UPDATE bot SET paused_at = ?, paused_by = ?, paused_reason = ? WHERE name = ?",
                            arguments: [now.timeIntervalSince1970, actor, reason, name])
             let changes = String(decoding: try JSONEncoder().encode(["reason": reason]), as: UTF8.self)
-            try insert(AuditEntry(at: now, actor: actor, action: "pause", objectKind: ObjectKind.bot.rawValue, objectName: name,
+            try Self.insert(AuditEntry(at: now, actor: actor, action: "pause", objectKind: ObjectKind.bot.rawValue, objectName: name,
                                   changes: changes), runID: nil, db)
             return true
         }
@@ -107,10 +121,14 @@ extension RuntimeStore {
     /// Resumes a paused bot. Resuming a running bot changes nothing and returns false.
     @discardableResult
     public func resume(bot name: String, by actor: String, at now: Date = Date()) throws(StoreError) -> Bool {
-        try write { db in
+        try write(Self.resume(bot: name, by: actor, at: now))
+    }
+
+    static func resume(bot name: String, by actor: String, at now: Date) -> @Sendable (Database) throws -> Bool {
+        { db in
             guard try Self.liveBotPausedAt(name, db) != nil else { return false }
             try db.execute(sql: "UPDATE bot SET paused_at = NULL, paused_by = NULL, paused_reason = NULL WHERE name = ?", arguments: [name])
-            try insert(AuditEntry(at: now, actor: actor, action: "resume", objectKind: ObjectKind.bot.rawValue, objectName: name,
+            try Self.insert(AuditEntry(at: now, actor: actor, action: "resume", objectKind: ObjectKind.bot.rawValue, objectName: name,
                                   changes: "{}"), runID: nil, db)
             return true
         }
@@ -121,8 +139,7 @@ extension RuntimeStore {
         guard let row = try Row.fetchOne(db, sql: "SELECT paused_at FROM bot WHERE name = ? AND deleted_at IS NULL", arguments: [name]) else {
             throw StoreError.rejected("there is no live bot named \(name)")
         }
-        let pausedAt: Double? = row[0]
-        return pausedAt
+        return row[LiveObject.Columns.pausedAt]
     }
 
     private static func liveOperatorSpec(_ name: String, _ db: Database) throws -> OperatorSpec? {

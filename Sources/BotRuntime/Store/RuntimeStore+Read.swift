@@ -11,43 +11,34 @@ extension RuntimeStore {
     static func liveState(_ db: Database) throws -> LiveState {
         var objects: [ObjectKind: [String: LiveObject]] = [:]
         for kind in ObjectKind.allCases {
-            let paused = kind == .bot ? ", paused_at, paused_by" : ", NULL, NULL"
             var byName: [String: LiveObject] = [:]
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT name, spec_hash, source_path, blob_id, revision, created_at, updated_at, deleted_at\(paused)
-                FROM \(kind.table)
-                """)
+            let rows = try Row.fetchCursor(db, sql: "SELECT \(LiveObject.selection(kind, spec: false)) FROM \(kind.table)")
             while let row = try rows.next() {
-                let object = LiveObject(
-                    kind: kind, name: row[0], specHash: row[1], sourcePath: row[2], blobID: row[3], revision: row[4],
-                    createdAt: Date(timeIntervalSince1970: row[5]), updatedAt: Date(timeIntervalSince1970: row[6]),
-                    deletedAt: (row[7] as Double?).map(Date.init(timeIntervalSince1970:)),
-                    pausedAt: (row[8] as Double?).map(Date.init(timeIntervalSince1970:)), pausedBy: row[9])
+                let object = LiveObject(row: row, kind: kind)
                 byName[object.name] = object
             }
             objects[kind] = byName
         }
-        var documents: [String: [String: String]] = [:]
-        let rows = try Row.fetchCursor(db, sql: "SELECT jar, path, blob_id FROM knowledge_document")
-        while let row = try rows.next() {
-            documents[row[0] as String, default: [:]][row[1] as String] = row[2] as String
-        }
-        let meta = try Row.fetchOne(db, sql: "SELECT state_version, applied_state_version, applied_revision FROM store_meta WHERE id = 1")
-        var state = LiveState(objects: objects, documents: documents, appliedRevision: meta?[2],
-                              stateVersion: meta?[0] ?? 0, appliedStateVersion: meta?[1])
-        let keyRows = try Row.fetchCursor(db, sql: """
-            SELECT id, bot, generation, secret_hash, display, state, origin, created_at, expires_at FROM api_key
-            WHERE state != 'revoked'
-            """)
-        while let row = try keyRows.next() {
-            let key = StoredKey(id: row[0], bot: row[1], generation: row[2], secretHash: row[3], display: row[4],
-                                state: StoredKey.State(rawValue: row[5]) ?? .revoked, origin: row[6],
-                                createdAt: Date(timeIntervalSince1970: row[7]),
-                                expiresAt: (row[8] as Double?).map(Date.init(timeIntervalSince1970:)))
+        let marker = try appliedMarker(db)
+        var state = LiveState(objects: objects, documents: try documentBlobs(db), appliedRevision: marker.revision,
+                              stateVersion: marker.stateVersion, appliedStateVersion: marker.appliedStateVersion)
+        let keys = try StoredKey.fetchCursor(db, sql: "\(StoredKey.selection) WHERE state != 'revoked'")
+        while let key = try keys.next() {
             state.keys[key.bot, default: []].append(key)
         }
         state.recountActive()
         return state
+    }
+
+    /// Knowledge documents: jar -> path -> blob id.
+    static func documentBlobs(_ db: Database) throws -> [String: [String: String]] {
+        var documents: [String: [String: String]] = [:]
+        let rows = try Row.fetchCursor(db, sql: "SELECT jar, path, blob_id FROM knowledge_document")
+        while let row = try rows.next() {
+            let jar: String = row["jar"], path: String = row["path"]
+            documents[jar, default: [:]][path] = row["blob_id"]
+        }
+        return documents
     }
 
     /// The applied revision and whether nothing changed declared state since:
@@ -57,14 +48,9 @@ extension RuntimeStore {
     }
 
     static func appliedMarker(_ db: Database) throws -> AppliedMarker {
-        let row = try Row.fetchOne(db, sql: """
-            SELECT state_version, applied_state_version, applied_revision, applied_path, next_key_event FROM store_meta WHERE id = 1
-            """)
-        let version: Int64? = row?[0]
-        let applied: Int64? = row?[1]
-        return AppliedMarker(revision: row?[2], declarationsPath: row?[3],
-                             untouched: version != nil && version == applied, stateVersion: version ?? 0,
-                             nextKeyEvent: (row?[4] as Double?).map(Date.init(timeIntervalSince1970:)))
+        try AppliedMarker.fetchOne(db, sql: AppliedMarker.selection)
+            ?? AppliedMarker(revision: nil, declarationsPath: nil, untouched: false, stateVersion: 0, appliedStateVersion: nil,
+                             nextKeyEvent: nil)
     }
 
     /// The stored canonical JSON of some objects' specs, by name.
@@ -77,7 +63,7 @@ extension RuntimeStore {
                 let marks = Array(repeating: "?", count: slice.count).joined(separator: ",")
                 let rows = try Row.fetchCursor(db, sql: "SELECT name, spec FROM \(kind.table) WHERE name IN (\(marks))",
                                                arguments: StatementArguments(slice))
-                while let row = try rows.next() { result[row[0]] = row[1] }
+                while let row = try rows.next() { result[row["name"]] = row["spec"] }
             }
             return result
         }
@@ -91,11 +77,11 @@ extension RuntimeStore {
             let decoder = JSONDecoder()
             let rows = try Row.fetchCursor(db, sql: "SELECT name, spec FROM \(kind.table) WHERE deleted_at IS NULL")
             while let row = try rows.next() {
-                let json: String = row[1]
+                let name: String = row["name"], json: String = row["spec"]
                 do {
-                    result[row[0]] = try decoder.decode(Spec.self, from: Data(json.utf8))
+                    result[name] = try decoder.decode(Spec.self, from: Data(json.utf8))
                 } catch {
-                    throw StoreError.corrupt(path: path, detail: "the spec of \(kind.noun) \(row[0] as String) does not decode: \(error)")
+                    throw StoreError.corrupt(path: path, detail: "the spec of \(kind.noun) \(name) does not decode: \(error)")
                 }
             }
             return result
@@ -108,23 +94,19 @@ extension RuntimeStore {
     }
 
     static func runs(limit: Int, before id: Int64?, _ db: Database) throws -> [ReconcileRun] {
-        let rows = try Row.fetchAll(db, sql: """
-            SELECT id, revision, started_at, finished_at, outcome, trigger, summary, errors FROM reconcile_run
-            WHERE id < ? ORDER BY id DESC LIMIT ?
-            """, arguments: [id ?? Int64.max, limit])
-        return rows.map { row in
-            let errors = (try? JSONDecoder().decode([String].self, from: Data((row[7] as String).utf8))) ?? []
-            return ReconcileRun(id: row[0], revision: row[1], startedAt: Date(timeIntervalSince1970: row[2]),
-                                finishedAt: Date(timeIntervalSince1970: row[3]),
-                                outcome: ReconcileRun.Outcome(rawValue: row[4]) ?? .failed,
-                                trigger: row[5], summary: row[6], errors: errors)
-        }
+        try ReconcileRun.fetchAll(db, sql: "\(ReconcileRun.selection) WHERE id < ? ORDER BY id DESC LIMIT ?",
+                                  arguments: [id ?? Int64.max, limit])
     }
 
     /// Audit entries, oldest first, optionally for one object.
     public func audit(kind: ObjectKind? = nil, name: String? = nil, since: Date? = nil, until: Date? = nil, limit: Int = 1000,
                       newestFirst: Bool = false) throws(StoreError) -> [AuditEntry] {
-        try read { db in
+        try read(Self.audit(kind: kind, name: name, since: since, until: until, limit: limit, newestFirst: newestFirst))
+    }
+
+    static func audit(kind: ObjectKind?, name: String?, since: Date?, until: Date?, limit: Int,
+                      newestFirst: Bool) -> @Sendable (Database) throws -> [AuditEntry] {
+        { db in
             var conditions: [String] = []
             var arguments: [any DatabaseValueConvertible] = []
             if let kind { conditions.append("object_kind = ?"); arguments.append(kind.rawValue) }
@@ -133,26 +115,23 @@ extension RuntimeStore {
             if let until { conditions.append("at < ?"); arguments.append(until.timeIntervalSince1970) }
             let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             arguments.append(limit)
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT at, actor, action, object_kind, object_name, changes, run_id FROM audit_log \(filter) ORDER BY id\(newestFirst ? " DESC" : "") LIMIT ?
-                """, arguments: StatementArguments(arguments))
-            return rows.map { row in
-                AuditEntry(at: Date(timeIntervalSince1970: row[0]), actor: row[1], action: row[2], objectKind: row[3],
-                           objectName: row[4], changes: row[5], runID: row[6])
-            }
+            return try AuditEntry.fetchAll(db, sql: "\(AuditEntry.selection) \(filter) ORDER BY id\(newestFirst ? " DESC" : "") LIMIT ?",
+                                           arguments: StatementArguments(arguments))
         }
     }
 
     /// Live bots by status (`active`, `paused`) and keys by state, for gauges.
-    public func statusCounts() throws(StoreError) -> (bots: [(String, Int)], keys: [(String, Int)]) {
-        try read { db in
-            let paused = try Int.fetchOne(db, sql: "SELECT count(*) FROM bot WHERE deleted_at IS NULL AND paused_at IS NOT NULL") ?? 0
-            let live = try Int.fetchOne(db, sql: "SELECT count(*) FROM bot WHERE deleted_at IS NULL") ?? 0
-            var keys: [String: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT state, count(*) FROM api_key GROUP BY state") { keys[row[0]] = row[1] }
-            return ([("active", live - paused), ("paused", paused)],
-                    StoredKey.State.allCases.map { ($0.rawValue, keys[$0.rawValue] ?? 0) })
-        }
+    public func statusCounts() throws(StoreError) -> StatusCounts {
+        try read(Self.statusCounts)
+    }
+
+    static func statusCounts(_ db: Database) throws -> StatusCounts {
+        let paused = try Int.fetchOne(db, sql: "SELECT count(*) FROM bot WHERE deleted_at IS NULL AND paused_at IS NOT NULL") ?? 0
+        let live = try Int.fetchOne(db, sql: "SELECT count(*) FROM bot WHERE deleted_at IS NULL") ?? 0
+        var keys: [String: Int] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT state, count(*) AS n FROM api_key GROUP BY state") { keys[row["state"]] = row["n"] }
+        return StatusCounts(bots: [.active: live - paused, .paused: paused],
+                            keys: Dictionary(uniqueKeysWithValues: StoredKey.State.allCases.map { ($0, keys[$0.rawValue] ?? 0) }))
     }
 
     /// Full-text search over a set of honey jars: the best passages first.
@@ -165,12 +144,13 @@ extension RuntimeStore {
             arguments += jars
             arguments.append(limit)
             let rows = try Row.fetchAll(db, sql: """
-                SELECT d.jar, d.path, d.title, snippet(knowledge_fts, 1, '', '', '…', 24), bm25(knowledge_fts)
+                SELECT d.jar, d.path, d.title, snippet(knowledge_fts, 1, '', '', '…', 24) AS snippet, bm25(knowledge_fts) AS rank
                 FROM knowledge_fts JOIN knowledge_document d ON d.id = knowledge_fts.rowid
                 WHERE knowledge_fts MATCH ? AND d.jar IN (\(marks))
                 ORDER BY bm25(knowledge_fts) LIMIT ?
                 """, arguments: StatementArguments(arguments))
-            return rows.map { KnowledgeHit(jar: $0[0], path: $0[1], title: $0[2], snippet: $0[3], score: -($0[4] as Double)) }
+            return rows.map { KnowledgeHit(jar: $0["jar"], path: $0["path"], title: $0["title"], snippet: $0["snippet"],
+                                           score: -($0["rank"] as Double)) }
         }
     }
 }
@@ -203,6 +183,14 @@ public struct AppliedMarker: Sendable, Hashable {
     public var untouched: Bool
     /// The current state version.
     public var stateVersion: Int64
+    /// The state version right after that apply.
+    public var appliedStateVersion: Int64?
     /// When the next time-based key action falls due, if any.
     public var nextKeyEvent: Date?
+}
+
+/// Live bots by runtime status and keys by state, for gauges.
+public struct StatusCounts: Sendable, Hashable {
+    public var bots: [RuntimeStatus: Int]
+    public var keys: [StoredKey.State: Int]
 }

@@ -125,6 +125,29 @@ public struct RuntimeStore: Sendable {
         }
     }
 
+    /// Runs a read on GRDB's reader queues, off Swift's cooperative pool,
+    /// so that request handlers never block it.
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
+        do {
+            return try await writer.read(body)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError.database(path: path, message: Self.message(error))
+        }
+    }
+
+    /// Runs a write transaction on GRDB's writer queue, off Swift's cooperative pool.
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
+        do {
+            return try await writer.write(body)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError.database(path: path, message: Self.message(error))
+        }
+    }
+
     static func message(_ error: any Error) -> String {
         if let database = error as? DatabaseError {
             return database.message ?? database.description

@@ -24,21 +24,33 @@ public struct StateExport: Sendable, Codable {
     public var lastRun: ReconcileRun?
     public var lastSuccess: ReconcileRun?
 
+    /// One stored object: its live row and its spec as stored. Encoded flat
+    /// (the live fields and `spec` side by side), as format 1 has it.
+    @dynamicMemberLookup
     public struct Object: Sendable, Codable, Hashable {
-        public var kind: ObjectKind
-        public var name: String
+        public var live: LiveObject
         /// Canonical JSON of the spec, as stored.
         public var spec: String
-        public var specHash: String
-        public var sourcePath: String
-        public var blobID: String
-        public var revision: String
-        public var createdAt: Date
-        public var updatedAt: Date
-        public var deletedAt: Date?
-        public var pausedAt: Date?
-        public var pausedBy: String?
-        public var pausedReason: String?
+
+        public init(live: LiveObject, spec: String) {
+            self.live = live
+            self.spec = spec
+        }
+
+        public subscript<T>(dynamicMember field: KeyPath<LiveObject, T>) -> T { live[keyPath: field] }
+
+        enum CodingKeys: String, CodingKey { case spec }
+
+        public init(from decoder: any Decoder) throws {
+            live = try LiveObject(from: decoder)
+            spec = try decoder.container(keyedBy: CodingKeys.self).decode(String.self, forKey: .spec)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            try live.encode(to: encoder)
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(spec, forKey: .spec)
+        }
     }
 
     /// The live state the planner compares against, rebuilt from the export.
@@ -46,10 +58,7 @@ public struct StateExport: Sendable, Codable {
         var byKind: [ObjectKind: [String: LiveObject]] = [:]
         for kind in ObjectKind.allCases { byKind[kind] = [:] }
         for object in objects {
-            byKind[object.kind, default: [:]][object.name] = LiveObject(
-                kind: object.kind, name: object.name, specHash: object.specHash, sourcePath: object.sourcePath,
-                blobID: object.blobID, revision: object.revision, createdAt: object.createdAt, updatedAt: object.updatedAt,
-                deletedAt: object.deletedAt, pausedAt: object.pausedAt, pausedBy: object.pausedBy)
+            byKind[object.kind, default: [:]][object.name] = object.live
         }
         var state = LiveState(objects: byKind, documents: documents, appliedRevision: appliedRevision,
                               stateVersion: stateVersion, appliedStateVersion: appliedStateVersion)
@@ -71,19 +80,21 @@ extension RuntimeStore {
     /// The whole live state in one read transaction, so that a reconcile
     /// committing meanwhile never mixes one state's revision with another's objects.
     public func export() throws(StoreError) -> StateExport {
-        try read { db in
-            let marker = try Self.appliedMarker(db)
-            let live = try Self.liveState(db)
-            let keys = live.keys.values.flatMap { $0 }.sorted { ($0.bot, $0.createdAt, $0.id) < ($1.bot, $1.createdAt, $1.id) }
-            let runs = try Self.runs(limit: 1, before: nil, db)
-            let success = try Self.lastSuccessfulRun(db)
-            var objects: [StateExport.Object] = []
-            for kind in ObjectKind.allCases { objects += try Self.objects(kind, db) }
-            return StateExport(appliedRevision: marker.revision, declarationsPath: marker.declarationsPath,
-                               stateVersion: live.stateVersion, appliedStateVersion: live.appliedStateVersion,
-                               nextKeyEvent: marker.nextKeyEvent, objects: objects, documents: live.documents, keys: keys,
-                               lastRun: runs.first, lastSuccess: success)
-        }
+        try read(Self.export)
+    }
+
+    static func export(_ db: Database) throws -> StateExport {
+        let marker = try Self.appliedMarker(db)
+        let live = try Self.liveState(db)
+        let keys = live.keys.values.flatMap { $0 }.sorted { ($0.bot, $0.createdAt, $0.id) < ($1.bot, $1.createdAt, $1.id) }
+        let runs = try Self.runs(limit: 1, before: nil, db)
+        let success = try Self.lastSuccessfulRun(db)
+        var objects: [StateExport.Object] = []
+        for kind in ObjectKind.allCases { objects += try Self.objects(kind, db) }
+        return StateExport(appliedRevision: marker.revision, declarationsPath: marker.declarationsPath,
+                           stateVersion: live.stateVersion, appliedStateVersion: live.appliedStateVersion,
+                           nextKeyEvent: marker.nextKeyEvent, objects: objects, documents: live.documents, keys: keys,
+                           lastRun: runs.first, lastSuccess: success)
     }
 
     /// The newest run that left the runtime at its revision (applied or no-op).
@@ -92,33 +103,28 @@ extension RuntimeStore {
     }
 
     static func lastSuccessfulRun(_ db: Database) throws -> ReconcileRun? {
-        try Int64.fetchOne(db, sql: "SELECT id FROM reconcile_run WHERE outcome IN ('applied', 'noop') ORDER BY id DESC LIMIT 1")
-            .flatMap { id in try runs(limit: 1, before: id + 1, db).first }
+        try ReconcileRun.fetchOne(db, sql: "\(ReconcileRun.selection) WHERE outcome IN (?, ?) ORDER BY id DESC LIMIT 1",
+                                  arguments: [ReconcileRun.Outcome.applied.rawValue, ReconcileRun.Outcome.noop.rawValue])
     }
 
     /// One live bot with its stored spec, pause state and keys, or nil (one read).
     public func botDetail(_ name: String) throws(StoreError) -> BotDetail? {
-        try read { db in
-            try Self.objects(.bot, db, liveNamed: name).first.map { BotDetail(object: $0, keys: try Self.keys(bot: name, db)) }
-        }
+        try read(Self.botDetail(name))
+    }
+
+    static func botDetail(_ name: String) -> @Sendable (Database) throws -> BotDetail? {
+        { db in try objects(.bot, db, liveNamed: name).first.map { BotDetail(object: $0, keys: try keys(bot: name, db)) } }
     }
 
     /// The stored objects of a kind, by name (deleted ones included), or the
     /// live one named `liveNamed`.
     static func objects(_ kind: ObjectKind, _ db: Database, liveNamed name: String? = nil) throws -> [StateExport.Object] {
-        let paused = kind == .bot ? "paused_at, paused_by, paused_reason" : "NULL, NULL, NULL"
         let filter = name == nil ? "" : "WHERE name = ? AND deleted_at IS NULL"
-        let rows = try Row.fetchCursor(db, sql: """
-            SELECT name, spec, spec_hash, source_path, blob_id, revision, created_at, updated_at, deleted_at, \(paused)
-            FROM \(kind.table) \(filter) ORDER BY name
-            """, arguments: name.map { [$0] } ?? [])
+        let rows = try Row.fetchCursor(db, sql: "SELECT \(LiveObject.selection(kind, spec: true)) FROM \(kind.table) \(filter) ORDER BY name",
+                                       arguments: name.map { [$0] } ?? [])
         var objects: [StateExport.Object] = []
         while let row = try rows.next() {
-            objects.append(StateExport.Object(
-                kind: kind, name: row[0], spec: row[1], specHash: row[2], sourcePath: row[3], blobID: row[4], revision: row[5],
-                createdAt: Date(timeIntervalSince1970: row[6]), updatedAt: Date(timeIntervalSince1970: row[7]),
-                deletedAt: (row[8] as Double?).map(Date.init(timeIntervalSince1970:)),
-                pausedAt: (row[9] as Double?).map(Date.init(timeIntervalSince1970:)), pausedBy: row[10], pausedReason: row[11]))
+            objects.append(StateExport.Object(live: LiveObject(row: row, kind: kind), spec: row[LiveObject.Columns.spec]))
         }
         return objects
     }
@@ -130,5 +136,5 @@ public struct BotDetail: Sendable, Codable {
     /// Every key, newest first (metadata only).
     public var keys: [StoredKey]
 
-    public var status: String { object.pausedAt == nil ? "active" : "paused" }
+    public var status: RuntimeStatus { object.runtimeStatus }
 }

@@ -1,3 +1,4 @@
+import BotRuntime
 import Foundation
 
 /// Key actions of a plan turned into store writes, sealed copies and key files.

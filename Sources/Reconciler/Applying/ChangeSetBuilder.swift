@@ -1,3 +1,4 @@
+import BotRuntime
 import Foundation
 
 /// Turns a plan into the store writes and audit entries that carry it out.

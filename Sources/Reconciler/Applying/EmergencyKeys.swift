@@ -1,3 +1,4 @@
+import BotRuntime
 import Foundation
 
 /// Key actions taken outside git: `nectar keys rotate` and `nectar keys revoke`.

@@ -1,3 +1,4 @@
+import BotRuntime
 import Foundation
 
 /// The key directory (`--key-dir`): one file per bot, mode 0600, replaced

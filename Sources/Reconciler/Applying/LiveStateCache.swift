@@ -1,3 +1,4 @@
+import BotRuntime
 import Foundation
 
 /// The live state a long-running reconciler last saw, valid while the

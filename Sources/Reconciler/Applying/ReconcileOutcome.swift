@@ -1,3 +1,5 @@
+import BotRuntime
+
 /// How one reconcile attempt ended, with everything a caller reports.
 public struct ReconcileOutcome: Sendable {
     /// The run as recorded in the store (with its id), or as it would have

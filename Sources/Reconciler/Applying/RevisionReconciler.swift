@@ -1,3 +1,4 @@
+import BotRuntime
 import Foundation
 
 /// Reconciles one git revision into the runtime store.
@@ -50,7 +51,7 @@ public struct RevisionReconciler: Sendable {
     }
 
     /// Reconciles `revision` once. Never throws: every failure is an outcome.
-    public func reconcile(revision: String, trigger: String = "cli") -> ReconcileOutcome {
+    public func reconcile(revision: String, trigger: ReconcileTrigger = .cli) -> ReconcileOutcome {
         var attempt = Attempt(revision: revision, trigger: trigger, startedAt: now())
         let steps: [(String, (RevisionReconciler) -> (inout Attempt) throws -> Step)] = [
             ("resolveRevision", { $0.resolveRevision }), ("skipIfApplied", { $0.skipIfApplied }),
@@ -60,7 +61,7 @@ public struct RevisionReconciler: Sendable {
         var timings: [(step: String, seconds: Double)] = []
         for (name, step) in steps {
             let start = ContinuousClock.now
-            defer { timings.append((name, Self.seconds(ContinuousClock.now - start))) }
+            defer { timings.append((name, (ContinuousClock.now - start).inSeconds)) }
             do {
                 if case .finish = try step(self)(&attempt) { break }
             } catch let error as ApplyError {
@@ -73,7 +74,7 @@ public struct RevisionReconciler: Sendable {
         }
         let start = ContinuousClock.now
         var outcome = recordRun(&attempt)
-        timings.append(("recordRun", Self.seconds(ContinuousClock.now - start)))
+        timings.append(("recordRun", (ContinuousClock.now - start).inSeconds))
         outcome.stepSeconds = timings
         return outcome
     }
@@ -83,7 +84,7 @@ public struct RevisionReconciler: Sendable {
     /// State shared by the steps of one attempt.
     struct Attempt {
         let revision: String
-        let trigger: String
+        let trigger: ReconcileTrigger
         let startedAt: Date
         var repository: GitRepository?
         var commit: CommitInfo?
@@ -100,7 +101,7 @@ public struct RevisionReconciler: Sendable {
         /// The next key event recorded by an apply nothing has touched since.
         var knownNextKeyEvent: Date?
 
-        init(revision: String, trigger: String, startedAt: Date) {
+        init(revision: String, trigger: ReconcileTrigger, startedAt: Date) {
             self.revision = revision
             self.trigger = trigger
             self.startedAt = startedAt
@@ -255,9 +256,6 @@ public struct RevisionReconciler: Sendable {
         return (try? encoder.encode(counts)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
 
     /// One sentence for any error the steps throw.
     static func sentence(_ error: any Error) -> String {

@@ -1,3 +1,4 @@
+import BotRuntime
 import Foundation
 import Logging
 import Metrics
@@ -15,7 +16,7 @@ import ServiceLifecycle
 ///   new commit and is not re-read until one arrives or someone asks.
 /// - Graceful shutdown lets a reconcile in flight finish: its transaction
 ///   either commits or rolls back; nothing is applied halfway.
-public actor ReconcileLoop: Service, ReconcileControl {
+public actor ReconcileLoop: Service {
     /// Timing of the loop.
     public struct Timing: Sendable {
         public var interval: Duration = .seconds(60)
@@ -38,7 +39,7 @@ public actor ReconcileLoop: Service, ReconcileControl {
     private let queue = DispatchQueue(label: "nectar.reconcile")
 
     private var current: ReconcileStatus
-    private var pendingTrigger: String?
+    private var pendingTrigger: ReconcileTrigger?
     private var wakeUp: CheckedContinuation<Void, Never>?
     private var timer: Task<Void, Never>?
     /// Counts sleeps, so that a timer of an earlier sleep (cancelled, or
@@ -67,24 +68,27 @@ public actor ReconcileLoop: Service, ReconcileControl {
         let success = try? reconciler.store.lastSuccessfulRun()
         current = ReconcileStatus(
             conditions: [
-                .init(type: "Ready", status: "Unknown", reason: "Progressing", message: "the first reconcile has not finished", lastTransitionTime: nil),
-                .init(type: "Reconciling", status: "True", reason: "Progressing", message: "starting", lastTransitionTime: nil),
-                .init(type: "Stalled", status: "False", reason: "Progressing", message: "", lastTransitionTime: nil),
+                .init(type: .ready, status: .unknown, reason: .progressing, message: "the first reconcile has not finished"),
+                .init(type: .reconciling, status: .true, reason: .progressing, message: "starting"),
+                .init(type: .stalled, status: .false, reason: .progressing, message: ""),
             ],
             lastAppliedRevision: marker?.revision, lastAttemptedRevision: last?.revision, lastAttemptAt: last?.finishedAt,
             lastSuccessAt: success?.finishedAt, nextRunAt: nil, consecutiveFailures: 0, lastError: nil,
             source: .init(repository: source.displayName, branch: source.branch, path: source.path,
-                          pollInterval: Double(timing.interval.components.seconds)))
+                          pollInterval: timing.interval.inSeconds))
         if let success {
             Gauge(label: "nectar_reconcile_last_success_timestamp_seconds", factory: metrics).record(success.finishedAt.timeIntervalSince1970)
         }
     }
 
-    // MARK: ReconcileControl
+    // MARK: Control (the HTTP server reads and asks through these)
 
+    /// The loop's current status.
     public func status() -> ReconcileStatus { current }
 
-    public func requestReconcile(trigger: String) {
+    /// Asks for a reconcile as soon as possible (debounced: several requests
+    /// close together give one reconcile).
+    public func requestReconcile(trigger: ReconcileTrigger) {
         if pendingTrigger == nil { pendingTrigger = trigger }
         logger.info("reconcile requested", metadata: ["trigger": "\(trigger)"])
         wake()
@@ -139,12 +143,12 @@ public actor ReconcileLoop: Service, ReconcileControl {
     }
 
     private func loop() async {
-        var trigger = "startup"
+        var trigger = ReconcileTrigger.startup
         while !stopping {
             let outcome = await reconcileOnce(trigger: trigger)
             guard !stopping else { break }
             let delay = nextDelay(after: outcome)
-            current.nextRunAt = Date().addingTimeInterval(Self.seconds(delay))
+            current.nextRunAt = Date().addingTimeInterval(delay.inSeconds)
             trigger = await sleep(delay)
         }
         logger.info("reconcile loop stopped")
@@ -152,7 +156,7 @@ public actor ReconcileLoop: Service, ReconcileControl {
 
     /// Sleeps until `delay` passes or a trigger arrives (then waits the
     /// debounce so a burst gives one run). Returns what woke it.
-    private func sleep(_ delay: Duration) async -> String {
+    private func sleep(_ delay: Duration) async -> ReconcileTrigger {
         if pendingTrigger == nil, !stopping {
             sleepGeneration += 1
             let generation = sleepGeneration
@@ -167,7 +171,7 @@ public actor ReconcileLoop: Service, ReconcileControl {
             timer?.cancel()
             timer = nil
         }
-        guard let trigger = pendingTrigger, !stopping else { return "poll" }
+        guard let trigger = pendingTrigger, !stopping else { return .poll }
         try? await Task.sleep(for: timing.debounce)
         pendingTrigger = nil
         return trigger
@@ -197,18 +201,18 @@ public actor ReconcileLoop: Service, ReconcileControl {
         case stalled(keys: ReconcileOutcome?)
     }
 
-    private func reconcileOnce(trigger: String) async -> Outcome {
+    private func reconcileOnce(trigger: ReconcileTrigger) async -> Outcome {
         var logger = self.logger
         logger[metadataKey: "reconcile_id"] = .string(Self.newRunID())
         let started = ContinuousClock.now
-        set(.init(type: "Reconciling", status: "True", reason: current.consecutiveFailures > 0 ? "ProgressingWithRetry" : "Progressing",
-                  message: "reconciling \(source.revision) of \(source.displayName)", lastTransitionTime: nil))
+        set(.init(type: .reconciling, status: .true, reason: current.consecutiveFailures > 0 ? .progressingWithRetry : .progressing,
+                  message: "reconciling \(source.revision) of \(source.displayName)"))
         current.nextRunAt = nil
         logger.debug("reconcile started", metadata: ["trigger": "\(trigger)", "source": "\(source.displayName)"])
 
         // Only a poll skips a stalled commit; a webhook or an operator asking
         // for a reconcile reads it again.
-        let source = self.source, stalledCommit = trigger == "poll" ? self.stalledCommit : nil
+        let source = self.source, stalledCommit = trigger == .poll ? self.stalledCommit : nil
         var configured = self.reconciler
         // After a failure, record the next run even when it has nothing to
         // do, so that history (and drift's apply-failed) shows the recovery.
@@ -227,7 +231,7 @@ public actor ReconcileLoop: Service, ReconcileControl {
                     if let stalledCommit, (try? GitRepository(path: path).resolve(source.revision).id.hex) == stalledCommit {
                         run.recordsSkippedRuns = false
                         let applied = try? run.store.appliedMarker().revision
-                        continuation.resume(returning: .success(.stalled(keys: applied.map { run.reconcile(revision: $0, trigger: "keys") })))
+                        continuation.resume(returning: .success(.stalled(keys: applied.map { run.reconcile(revision: $0, trigger: .keys) })))
                         return
                     }
                     continuation.resume(returning: .success(.ran(run.reconcile(revision: source.revision, trigger: trigger))))
@@ -241,10 +245,10 @@ public actor ReconcileLoop: Service, ReconcileControl {
         let now = Date()
         switch result {
         case .success(.stalled(let keys)):
-            set(.init(type: "Reconciling", status: "False", reason: "Stalled", message: "waiting for a new commit", lastTransitionTime: nil))
+            set(.init(type: .reconciling, status: .false, reason: .stalled, message: "waiting for a new commit"))
             logger.debug("stalled revision unchanged; not read again")
             if let keys, keys.run.outcome == .applied {
-                record(outcome: "applied", trigger: "keys", elapsed: elapsed)
+                record(outcome: .applied, trigger: .keys, elapsed: elapsed)
                 logger.info("key actions applied on the applied revision while the branch head is stalled",
                             metadata: ["revision": "\(keys.commit?.id.short ?? "?")", "keys": "\(keys.plan?.keys.count ?? 0)",
                                        "run": "\(keys.run.id ?? 0)"])
@@ -257,14 +261,14 @@ public actor ReconcileLoop: Service, ReconcileControl {
         case .failure(let error):
             // The source could not even be fetched: record it so history tells why.
             let message = error.description
-            _ = try? reconciler.store.record(ReconcileRun(revision: nil, startedAt: now.addingTimeInterval(-Self.seconds(elapsed)),
+            _ = try? reconciler.store.record(ReconcileRun(revision: nil, startedAt: now.addingTimeInterval(-elapsed.inSeconds),
                                                           finishedAt: now, outcome: .failed, trigger: trigger,
                                                           summary: "{}", errors: [message]))
-            return fail(message, reason: "GitUnavailable", stalled: false, trigger: trigger, elapsed: elapsed, at: now, logger: logger)
+            return fail(message, reason: .gitUnavailable, stalled: false, trigger: trigger, elapsed: elapsed, at: now, logger: logger)
         }
     }
 
-    private func finish(_ outcome: ReconcileOutcome, trigger: String, elapsed: Duration, at now: Date, logger: Logger) -> Outcome {
+    private func finish(_ outcome: ReconcileOutcome, trigger: ReconcileTrigger, elapsed: Duration, at now: Date, logger: Logger) -> Outcome {
         let revision = outcome.commit?.id.hex
         current.lastAttemptedRevision = revision ?? current.lastAttemptedRevision
         if outcome.succeeded {
@@ -276,16 +280,16 @@ public actor ReconcileLoop: Service, ReconcileControl {
             transientFailures = 0
             current.lastError = nil
             let short = outcome.commit?.id.short ?? "?"
-            set(.init(type: "Ready", status: "True", reason: "ReconciliationSucceeded", message: "applied revision \(short)", lastTransitionTime: nil))
-            set(.init(type: "Reconciling", status: "False", reason: "Succeeded", message: "", lastTransitionTime: nil))
-            set(.init(type: "Stalled", status: "False", reason: "Succeeded", message: "", lastTransitionTime: nil))
-            record(outcome: outcome.run.outcome.rawValue, trigger: trigger, elapsed: elapsed)
+            set(.init(type: .ready, status: .true, reason: .reconciliationSucceeded, message: "applied revision \(short)"))
+            set(.init(type: .reconciling, status: .false, reason: .succeeded, message: ""))
+            set(.init(type: .stalled, status: .false, reason: .succeeded, message: ""))
+            record(outcome: outcome.run.outcome, trigger: trigger, elapsed: elapsed)
             Gauge(label: "nectar_reconcile_last_success_timestamp_seconds", factory: metrics).record(now.timeIntervalSince1970)
             Gauge(label: "nectar_reconcile_consecutive_failures", factory: metrics).record(0)
             if outcome.run.outcome == .applied {
                 let changes = outcome.plan.map { $0.changes.count + $0.documents.count + $0.keys.count } ?? 0
                 logger.info("reconcile applied", metadata: ["revision": "\(short)", "changes": "\(changes)", "run": "\(outcome.run.id ?? 0)",
-                                                            "seconds": "\(Self.seconds(elapsed))"])
+                                                            "seconds": "\(elapsed.inSeconds)"])
             } else {
                 logger.debug("reconcile no-op", metadata: ["revision": "\(short)"])
             }
@@ -293,38 +297,38 @@ public actor ReconcileLoop: Service, ReconcileControl {
         }
         let stalled = outcome.failure == .stalled
         if stalled { stalledCommit = revision }
-        let reason = if outcome.run.outcome == .refused { "DeleteGuard" }
-            else if !outcome.diagnostics.isEmpty { "InvalidDeclarations" }
-            else if stalled { "ApplyRefused" }
-            else if outcome.commit == nil { "GitUnavailable" }  // the revision could not be read
-            else { "ReconciliationFailed" }
+        let reason: ConditionReason = if outcome.run.outcome == .refused { .deleteGuard }
+            else if !outcome.diagnostics.isEmpty { .invalidDeclarations }
+            else if stalled { .applyRefused }
+            else if outcome.commit == nil { .gitUnavailable }  // the revision could not be read
+            else { .reconciliationFailed }
         return fail(outcome.error ?? "the reconcile failed", reason: reason, stalled: stalled, trigger: trigger, elapsed: elapsed, at: now,
-                    logger: logger, diagnostics: outcome.diagnostics.map(\.description), outcome: outcome.run.outcome.rawValue)
+                    logger: logger, diagnostics: outcome.diagnostics.map(\.description), outcome: outcome.run.outcome)
     }
 
-    private func fail(_ message: String, reason: String, stalled: Bool, trigger: String, elapsed: Duration, at now: Date,
-                      logger: Logger, diagnostics: [String] = [], outcome: String = "failed") -> Outcome {
+    private func fail(_ message: String, reason: ConditionReason, stalled: Bool, trigger: ReconcileTrigger, elapsed: Duration,
+                      at now: Date, logger: Logger, diagnostics: [String] = [], outcome: ReconcileRun.Outcome = .failed) -> Outcome {
         current.lastAttemptAt = now
         current.consecutiveFailures += 1
         transientFailures = stalled ? 0 : transientFailures + 1
         current.lastError = message
-        set(.init(type: "Ready", status: "False", reason: reason, message: message, lastTransitionTime: nil))
-        set(.init(type: "Stalled", status: stalled ? "True" : "False", reason: stalled ? reason : "Retrying",
-                  message: stalled ? "waiting for a new commit: \(message)" : "", lastTransitionTime: nil))
-        set(.init(type: "Reconciling", status: stalled ? "False" : "True", reason: stalled ? "Stalled" : "ProgressingWithRetry",
-                  message: stalled ? "" : "retrying with backoff", lastTransitionTime: nil))
+        set(.init(type: .ready, status: .false, reason: reason, message: message))
+        set(.init(type: .stalled, status: stalled ? .true : .false, reason: stalled ? reason : .retrying,
+                  message: stalled ? "waiting for a new commit: \(message)" : ""))
+        set(.init(type: .reconciling, status: stalled ? .false : .true, reason: stalled ? .stalled : .progressingWithRetry,
+                  message: stalled ? "" : "retrying with backoff"))
         record(outcome: outcome, trigger: trigger, elapsed: elapsed)
         Gauge(label: "nectar_reconcile_consecutive_failures", factory: metrics).record(current.consecutiveFailures)
-        logger.error("reconcile failed", metadata: ["reason": "\(reason)", "error": "\(message)"])
+        logger.error("reconcile failed", metadata: ["reason": "\(reason.rawValue)", "error": "\(message)"])
         for line in diagnostics.prefix(20) { logger.error("invalid declaration", metadata: ["diagnostic": "\(line)"]) }
         return stalled ? .stalled : .transient
     }
 
-    private func record(outcome: String, trigger: String, elapsed: Duration) {
-        let dimensions = [("outcome", outcome), ("trigger", Self.triggerKind(trigger))]
+    private func record(outcome: ReconcileRun.Outcome, trigger: ReconcileTrigger, elapsed: Duration) {
+        let dimensions = [("outcome", outcome.rawValue), ("trigger", trigger.kind)]
         Counter(label: "nectar_reconcile_runs_total", dimensions: dimensions, factory: metrics).increment()
-        Metrics.Timer(label: "nectar_reconcile_duration_seconds", dimensions: [("outcome", outcome)], factory: metrics)
-            .recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        Metrics.Timer(label: "nectar_reconcile_duration_seconds", dimensions: [("outcome", outcome.rawValue)], factory: metrics)
+            .recordNanoseconds(elapsed.inNanoseconds)
     }
 
     /// Replaces a condition, keeping its transition time unless its status changed.
@@ -345,7 +349,7 @@ public actor ReconcileLoop: Service, ReconcileControl {
     func nextDelay(after outcome: Outcome) -> Duration {
         let base: Double
         switch outcome {
-        case .succeeded, .stalled, .skipped: base = Self.seconds(timing.interval)
+        case .succeeded, .stalled, .skipped: base = timing.interval.inSeconds
         case .transient: base = Self.backoff(failures: transientFailures, timing: timing)
         }
         return .milliseconds(Int64(max(0.05, Self.jittered(base, timing: timing)) * 1000))
@@ -355,7 +359,7 @@ public actor ReconcileLoop: Service, ReconcileControl {
     /// the base delay doubled per failure, capped.
     static func backoff(failures: Int, timing: Timing) -> Double {
         let exponent = Double(min(max(failures, 1) - 1, 30))
-        return min(seconds(timing.backoffMax), seconds(timing.backoffBase) * pow(2, exponent))
+        return min(timing.backoffMax.inSeconds, timing.backoffBase.inSeconds * pow(2, exponent))
     }
 
     /// `seconds` moved at random by up to ±jitter of itself, so replicas started
@@ -363,15 +367,6 @@ public actor ReconcileLoop: Service, ReconcileControl {
     static func jittered(_ seconds: Double, timing: Timing) -> Double {
         let spread = seconds * timing.jitter
         return spread > 0 ? seconds + Double.random(in: -spread...spread) : seconds
-    }
-
-    /// `webhook`, `admin`, `poll`, `startup`: the kind, for metrics (the admin's name stays in the run's trigger).
-    static func triggerKind(_ trigger: String) -> String {
-        String(trigger.split(separator: ":").first ?? "poll")
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     static func newRunID() -> String {

@@ -1,3 +1,4 @@
+import BotRuntime
 import Foundation
 
 /// Where the daemon reads declarations: a repository on this machine, or a
@@ -44,37 +45,17 @@ public struct ReconcileSource: Sendable {
 
     /// One mirror per URL (credentials never take part): `<dir>/<host-path>-<hash>.git`.
     static func mirrorPath(for url: String, in directory: String) -> String {
-        let clean = redacted(url)
+        let clean = RemoteURL.redacted(url)
         let slug = clean.split(whereSeparator: { !$0.isLetter && !$0.isNumber }).suffix(3).joined(separator: "-")
         let hash = CanonicalSpec.hash(Array(clean.utf8)).prefix(10)
         return (directory as NSString).appendingPathComponent("\(slug.prefix(60))-\(hash).git")
-    }
-
-    /// The `user[:password]` part of a URL, if it has one.
-    static func userinfo(_ url: String) -> Substring? {
-        // `redacted` turns scheme://USERINFO@rest into scheme://rest.
-        let clean = redacted(url)
-        guard clean != url, let scheme = url.range(of: "://") else { return nil }
-        let length = url.count - clean.count - 1
-        return url[scheme.upperBound..<url.index(scheme.upperBound, offsetBy: length)]
-    }
-
-    /// The URL without any user or password, for status, logs and errors.
-    public static func redacted(_ url: String) -> String {
-        guard let scheme = url.range(of: "://") else { return url }
-        let rest = url[scheme.upperBound...]
-        // Userinfo ends at the last "@" of the authority (a "/" in a password
-        // must be percent-encoded, so the authority ends at the first "/").
-        let authorityEnd = rest.firstIndex(of: "/") ?? rest.endIndex
-        guard let at = rest[..<authorityEnd].lastIndex(of: "@") else { return url }
-        return String(url[..<scheme.upperBound]) + String(rest[rest.index(after: at)...])
     }
 
     /// How the source shows in status and logs.
     public var displayName: String {
         switch location {
         case .local(let path): path
-        case .remote(let url, _, _): Self.redacted(url)
+        case .remote(let url, _, _): RemoteURL.redacted(url)
         }
     }
 

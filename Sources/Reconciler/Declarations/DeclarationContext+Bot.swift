@@ -1,3 +1,4 @@
+import BotRuntime
 import Foundation
 
 /// Decoding of `kind: Bot`.

@@ -1,3 +1,5 @@
+import BotRuntime
+
 /// Decoding of `kind: HoneyJar`, `kind: KeyRotationPolicy` and `kind: Operator`.
 extension DeclarationContext {
     mutating func honeyJar(_ metadata: ObjectMeta, _ spec: DocumentReader.Fields) -> HoneyJarSpec? {

@@ -1,3 +1,5 @@
+import BotRuntime
+
 /// One decoded declaration of any kind.
 public enum AnyDeclaration: Sendable, Hashable {
     case bot(Declared<BotSpec>)

@@ -1,3 +1,5 @@
+import BotRuntime
+
 /// Where a declaration came from: its file, blob and the position of its name.
 public struct DeclarationOrigin: Sendable, Hashable, Codable {
     /// Repository-relative path of the file.

@@ -1,3 +1,4 @@
+import BotRuntime
 import Foundation
 
 /// Reads typed values out of one YAML document, collecting a diagnostic for

@@ -1,3 +1,4 @@
+import BotRuntime
 import Foundation
 
 /// Syntax rules for names, label keys, email addresses and recipients.

@@ -1,3 +1,4 @@
+import BotRuntime
 import Foundation
 
 /// Compares a revision's declarations with an export of the live state.
@@ -62,7 +63,7 @@ public struct DriftDetector: Sendable {
     func revisionFindings(commit: CommitInfo, repository: GitRepository, export: StateExport) throws -> [DriftFinding] {
         var findings: [DriftFinding] = []
         if export.appliedRevision != commit.id.hex {
-            let applied = export.appliedRevision.flatMap { try? ObjectID(hex: $0) }
+            let applied = export.appliedRevision.flatMap { ObjectID(hex: $0) }
             var commits: [CommitInfo] = []
             var ahead: [CommitInfo] = []
             var known = applied == nil

@@ -1,3 +1,4 @@
+import BotRuntime
 import Foundation
 
 /// What `nectar drift` finds between what git declares at a revision and what runs.

@@ -237,7 +237,7 @@ public enum GitMirror {
 
     private static func fetch(_ remote: OpaquePointer, url: String, into mirror: String, credentials: GitCredentials) throws(GitError) {
         // Without the URL's user info: a token may be the user name (`https://TOKEN@github.com/...`).
-        let operation = "fetch \(ReconcileSource.redacted(url)) into \(mirror)"
+        let operation = "fetch \(RemoteURL.redacted(url)) into \(mirror)"
         var options = git_fetch_options()
         try check(operation, git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION)))
         options.prune = GIT_FETCH_PRUNE

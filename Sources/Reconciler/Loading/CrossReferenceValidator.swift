@@ -1,3 +1,5 @@
+import BotRuntime
+
 /// Checks that span declarations: unique names per kind, honey-jar references,
 /// rotation-policy ties, and grace periods against the effective interval.
 struct CrossReferenceValidator {

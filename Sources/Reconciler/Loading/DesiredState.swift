@@ -1,3 +1,5 @@
+import BotRuntime
+
 /// A knowledge file selected by a honey jar.
 public struct KnowledgeDocument: Sendable, Hashable, Codable {
     /// Repository-relative path.

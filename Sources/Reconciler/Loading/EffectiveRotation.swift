@@ -1,3 +1,5 @@
+import BotRuntime
+
 /// The key rotation settings that apply to one bot once its own `apiKeys`
 /// fields and the most specific selecting policy are combined.
 public struct EffectiveRotation: Sendable, Hashable {

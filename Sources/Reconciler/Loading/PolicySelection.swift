@@ -1,3 +1,5 @@
+import BotRuntime
+
 /// Which key rotation policy applies to a bot.
 public enum PolicySelection: Sendable, Equatable {
     /// No policy selects the bot.

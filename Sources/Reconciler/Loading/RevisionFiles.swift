@@ -19,12 +19,6 @@ extension RevisionFiles {
     public func entries(under directory: String) throws -> [TreeEntry]? { nil }
 }
 
-/// A file's bytes, or the size of a file too large to hand out.
-public enum FileContent: Sendable, Equatable {
-    case bytes([UInt8])
-    case tooLarge(size: Int)
-}
-
 /// A commit of a git repository, read straight from the object database.
 public struct GitRevisionFiles: RevisionFiles {
     let repository: GitRepository

@@ -1,3 +1,4 @@
+import BotRuntime
 import Foundation
 
 /// Decides the key actions of a reconcile: issue, rotate, revoke, expire.

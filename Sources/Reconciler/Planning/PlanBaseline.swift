@@ -1,3 +1,4 @@
+import BotRuntime
 import Foundation
 
 /// One side of a comparison: a revision's declarations or the live state.

@@ -1,3 +1,5 @@
+import BotRuntime
+
 /// Compares a desired side with a baseline and lists what applying would do.
 ///
 /// Comparison is by canonical spec hash, so key order and formatting never

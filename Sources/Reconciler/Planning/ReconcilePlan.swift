@@ -1,3 +1,4 @@
+import BotRuntime
 import Foundation
 
 /// What reconciling a revision would do, in apply order.

@@ -1,3 +1,4 @@
+import BotRuntime
 import Foundation
 
 /// A plan with its context, rendered as text, JSON or Markdown.

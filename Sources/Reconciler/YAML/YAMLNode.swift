@@ -81,7 +81,7 @@ public struct YAMLLimits: Sendable {
 }
 
 /// A YAML file that could not be read, with the position of the problem.
-struct YAMLError: Error {
-    var position: SourcePosition
-    var message: String
+public struct YAMLError: Error, Sendable {
+    public var position: SourcePosition
+    public var message: String
 }

@@ -1,8 +1,8 @@
 import BotRuntime
 import Foundation
 import GRDB
-import Testing
 @testable import Reconciler
+import Testing
 
 /// `nectar serve` as a process: SIGTERM while a large reconcile runs.
 @Suite(.serialized) struct DaemonProcessTests {
@@ -22,7 +22,7 @@ import Testing
             #expect(referenceRun.status == 0, "\(referenceRun.stderr)")
 
             let logPath = scenario.directory + "/serve.log"
-            FileManager.default.createFile(atPath: logPath, contents: nil)
+            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
             let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
             let process = Process()
             process.executableURL = URL(fileURLWithPath: ReconcileCLI.binary)

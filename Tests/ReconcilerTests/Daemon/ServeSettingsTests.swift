@@ -1,6 +1,8 @@
+import BotRuntime
 import Foundation
-import Testing
+@testable import NectarServer
 @testable import Reconciler
+import Testing
 
 /// The settings of `nectar serve`: defaults, the YAML configuration file,
 /// `NECTAR_*` environment variables and flags, and the values resolved from
@@ -521,12 +523,12 @@ import Testing
         let secret = "s3cr3t-t0k3n-\(UUID().uuidString)"
         let withCredentials = "https://deploy-user:\(secret)@git.example.com/acme/bots.git"
         let clean = "https://git.example.com/acme/bots.git"
-        #expect(ReconcileSource.redacted(withCredentials) == clean)
-        #expect(ReconcileSource.redacted("https://\(secret)@git.example.com/acme/bots.git") == clean)
-        #expect(ReconcileSource.redacted(clean) == clean)
-        #expect(ReconcileSource.redacted("https://git.example.com/a@b/bots.git") == "https://git.example.com/a@b/bots.git",
+        #expect(RemoteURL.redacted(withCredentials) == clean)
+        #expect(RemoteURL.redacted("https://\(secret)@git.example.com/acme/bots.git") == clean)
+        #expect(RemoteURL.redacted(clean) == clean)
+        #expect(RemoteURL.redacted("https://git.example.com/a@b/bots.git") == "https://git.example.com/a@b/bots.git",
                 "an @ in the path is not userinfo")
-        #expect(ReconcileSource.redacted("file:///srv/bots") == "file:///srv/bots")
+        #expect(RemoteURL.redacted("file:///srv/bots") == "file:///srv/bots")
 
         // The mirror is named without them.
         let mirror = ReconcileSource.mirrorPath(for: withCredentials, in: "/var/lib/nectar/mirrors")

@@ -1,8 +1,8 @@
 import BotRuntime
 import Foundation
 import Metrics
-import Testing
 @testable import Reconciler
+import Testing
 
 /// A clock the test moves by hand.
 final class ManualClock: @unchecked Sendable {
@@ -37,31 +37,31 @@ final class ManualClock: @unchecked Sendable {
         var broken = files
         broken["bots/beta.yaml"] = Snippet.bot("beta", spec: "{temperature: hot}")
         try harness.commit(broken)
-        await loop.requestReconcile(trigger: "webhook")
-        try await eventually("stalled") { await loop.status().condition("Stalled")?.status == "True" }
+        await loop.requestReconcile(trigger: .webhook)
+        try await eventually("stalled") { await loop.status().condition(.stalled)?.status == .true }
 
         // Two hours later, a poll: the head is still the stalled commit.
         clock.advance(2 * 3600)
         let before = await loop.runsCompleted
-        await loop.requestReconcile(trigger: "poll")
+        await loop.requestReconcile(trigger: .poll)
         try await eventually("the poll ran") { await loop.runsCompleted > before }
         let keys = try store.keys(bot: "alpha")
         #expect(keys.map(\.state).sorted { $0.rawValue < $1.rawValue } == [.active, .grace], "rotated: \(keys.map(\.state))")
         let status = await loop.status()
-        #expect(status.condition("Stalled")?.status == "True", "still stalled on the broken head")
-        #expect(status.condition("Ready")?.reason == "InvalidDeclarations")
+        #expect(status.condition(.stalled)?.status == .true, "still stalled on the broken head")
+        #expect(status.condition(.ready)?.reason == .invalidDeclarations)
         #expect(status.lastAppliedRevision == good.id.hex)
-        let run = try #require(try store.runs(limit: 1).first)
-        #expect(run.trigger == "keys")
+        let run = try #require(try await store.runs(limit: 1).first)
+        #expect(run.trigger == .keys)
         #expect(run.outcome == .applied)
         #expect(run.revision == good.id.hex)
 
         // Nothing more is due: another poll records nothing.
-        let runs = try store.runs(limit: 100).count
+        let runs = try await store.runs(limit: 100).count
         let again = await loop.runsCompleted
-        await loop.requestReconcile(trigger: "poll")
+        await loop.requestReconcile(trigger: .poll)
         try await eventually("the next poll ran") { await loop.runsCompleted > again }
-        #expect(try store.runs(limit: 100).count == runs)
+        #expect(try await store.runs(limit: 100).count == runs)
 
         await loop.stop()
         try await task.value

@@ -1,7 +1,7 @@
 import BotRuntime
 import Foundation
-import Testing
 @testable import Reconciler
+import Testing
 
 /// `nectar drift`: every kind of finding produced for real (git commits,
 /// applies, direct database edits, emergency rotations, a daemon's admin
@@ -278,7 +278,7 @@ import Testing
             let applied = try scenario.commit(DriftYAML.files(bots: ["alpha"]))
             #expect(try scenario.apply(applied).run.outcome == .applied)
             let at = scenario.clock.last
-            _ = try scenario.store.record(ReconcileRun(revision: nil, startedAt: at, finishedAt: at, outcome: .failed, trigger: "poll",
+            _ = try scenario.store.record(ReconcileRun(revision: nil, startedAt: at, finishedAt: at, outcome: .failed, trigger: .poll,
                                                        summary: "{}", errors: ["cannot fetch origin: connection refused"]))
 
             #expect(try Self.report(scenario, ref: applied, now: at).findings.isEmpty)
@@ -851,7 +851,7 @@ extension DriftTests {
             #expect(fromServer.findingLines == ["runtime-override Bot/alpha"])
             let finding = try #require(fromServer.findings.first)
             #expect(finding.expected == "running, as git declares no pause")
-            let pausedAt = try #require(try RuntimeStore.openReadOnly(path: harness.dbPath).botDetail("alpha")?.object.pausedAt)
+            let pausedAt = try #require(try await RuntimeStore.openReadOnly(path: harness.dbPath).botDetail("alpha")?.object.pausedAt)
             #expect(finding.actual == "paused by operator:alice at \(pausedAt.formatted(.iso8601)) (incident 42)")
             #expect(finding.resolution.hasPrefix("resume it (POST /admin/bots/alpha/resume) once the incident is over"))
             #expect(fromServer.live.source == "server")

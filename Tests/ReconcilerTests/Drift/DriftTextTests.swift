@@ -1,6 +1,7 @@
+import BotRuntime
 import Foundation
-import Testing
 @testable import Reconciler
+import Testing
 
 /// The text format prints values from git and from operators; none of their
 /// control characters reach a terminal or a CI log.

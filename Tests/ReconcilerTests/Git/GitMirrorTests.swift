@@ -1,6 +1,7 @@
+import BotRuntime
 import Foundation
-import Testing
 @testable import Reconciler
+import Testing
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,7 +1,7 @@
 import BotRuntime
 import Foundation
-import Testing
 @testable import Reconciler
+import Testing
 
 /// Applying revisions of a real repository to a real SQLite database.
 @Suite struct ReconcileApplyTests {
@@ -160,7 +160,7 @@ import Testing
             #expect(runs.map(\.outcome) == [.applied, .applied])
             #expect(runs.map(\.revision) == [second.id.hex, first.id.hex])
             #expect(runs.map(\.id) == [changed.run.id, created.run.id])
-            #expect(runs.allSatisfy { $0.trigger == "test" && $0.errors.isEmpty })
+            #expect(runs.allSatisfy { $0.trigger.rawValue == "test" && $0.errors.isEmpty })
             #expect(try reconcileSummary(runs[0]) == [
                 "create": 1, "update": 1, "delete": 1, "restore": 0, "move": 0, "unchanged": 3, "documents": 0, "keys": 2,
             ])

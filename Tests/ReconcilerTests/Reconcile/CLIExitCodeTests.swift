@@ -1,7 +1,7 @@
 import BotRuntime
 import Foundation
-import Testing
 @testable import Reconciler
+import Testing
 
 /// `nectar plan` and `nectar apply` as a CI job or an operator runs them:
 /// the built binary, its exit codes and its output streams.
@@ -140,7 +140,7 @@ import Testing
             let store = try RuntimeStore.open(path: db, mustExist: true)
             #expect(try store.liveState().appliedRevision == change.id.hex)
             #expect(try store.runs().map(\.outcome) == [.applied, .noop, .applied])
-            #expect(try store.runs().allSatisfy { $0.trigger == "cli" })
+            #expect(try store.runs().allSatisfy { $0.trigger == .cli })
         }
     }
 

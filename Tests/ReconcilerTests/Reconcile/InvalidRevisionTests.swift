@@ -1,7 +1,7 @@
 import BotRuntime
 import Foundation
-import Testing
 @testable import Reconciler
+import Testing
 
 /// An invalid or unreadable revision applies nothing and records why.
 @Suite struct ReconcileInvalidRevisionTests {
@@ -61,7 +61,7 @@ import Testing
             #expect(failed.revision == second.id.hex)
             #expect(failed.errors == diagnostics)
             #expect(failed.summary == "{}")
-            #expect(failed.trigger == "test")
+            #expect(failed.trigger.rawValue == "test")
 
             // plan says the same and writes nothing.
             let report = try scenario.planAgainstStore(second)

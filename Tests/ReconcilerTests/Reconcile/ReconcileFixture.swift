@@ -1,8 +1,8 @@
 import BotRuntime
 import Foundation
 import GRDB
-import Testing
 @testable import Reconciler
+import Testing
 
 // Helpers for the reconcile tests (plan, apply, guards, crash safety). Every
 // type here has a `Reconcile` prefix so as not to clash with the shared
@@ -80,12 +80,12 @@ final class ReconcileScenario {
 
     /// Reconciles a revision once, as `nectar apply` does.
     @discardableResult
-    func apply(_ revision: String, policy: ApplyPolicy = ApplyPolicy(), trigger: String = "test") throws -> ReconcileOutcome {
+    func apply(_ revision: String, policy: ApplyPolicy = ApplyPolicy(), trigger: ReconcileTrigger = ReconcileTrigger(rawValue: "test")) throws -> ReconcileOutcome {
         try reconciler(policy: policy).reconcile(revision: revision, trigger: trigger)
     }
 
     @discardableResult
-    func apply(_ commit: CommitInfo, policy: ApplyPolicy = ApplyPolicy(), trigger: String = "test") throws -> ReconcileOutcome {
+    func apply(_ commit: CommitInfo, policy: ApplyPolicy = ApplyPolicy(), trigger: ReconcileTrigger = ReconcileTrigger(rawValue: "test")) throws -> ReconcileOutcome {
         try apply(commit.id.hex, policy: policy, trigger: trigger)
     }
 

@@ -1,6 +1,7 @@
+import BotRuntime
 import Foundation
-import Testing
 @testable import Reconciler
+import Testing
 
 /// A fresh directory under the system's temporary directory, removed when the
 /// closure returns (or throws), so that no test leaves files behind.

@@ -1,3 +1,4 @@
+import BotRuntime
 import Foundation
 
 /// A deliberately small JSON Schema validator: exactly the keywords

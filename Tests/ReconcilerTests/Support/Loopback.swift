@@ -1,3 +1,4 @@
+import BotRuntime
 import Foundation
 #if canImport(Glibc)
 import Glibc

@@ -1,3 +1,4 @@
+import BotRuntime
 import Foundation
 import Testing
 

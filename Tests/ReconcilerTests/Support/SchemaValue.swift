@@ -1,3 +1,4 @@
+import BotRuntime
 import Foundation
 @testable import Reconciler
 

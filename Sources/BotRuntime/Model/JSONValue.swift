@@ -1,6 +1,7 @@
 import Foundation
 
-/// A JSON value, for field-level differences that print and encode exactly.
+/// A JSON value that prints and encodes exactly: field-level differences
+/// in plans, and JSON stored as text embedded in responses.
 public enum JSONValue: Sendable, Hashable, Codable, CustomStringConvertible {
     case null
     case bool(Bool)
@@ -12,6 +13,12 @@ public enum JSONValue: Sendable, Hashable, Codable, CustomStringConvertible {
     /// Parses JSON text (as produced by `CanonicalSpec`).
     public init(parsing text: String) throws {
         self = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+    }
+
+    /// Parses JSON stored as text (audit changes, run summaries) so that it
+    /// embeds as JSON in a response; text that is not JSON stays a string.
+    public init(embedding text: String) {
+        self = (try? JSONValue(parsing: text)) ?? .string(text)
     }
 
     public init(from decoder: any Decoder) throws {
@@ -51,46 +58,6 @@ public enum JSONValue: Sendable, Hashable, Codable, CustomStringConvertible {
         case .object(let object):
             return "{" + object.keys.sorted().map { "\($0): \(object[$0]!.description)" }.joined(separator: ", ") + "}"
         }
-    }
-}
-
-/// One changed field: `spec.rateLimits.perHour: 100 -> 200`.
-public struct FieldChange: Sendable, Hashable, Codable, CustomStringConvertible {
-    /// Dotted path, such as `spec.rateLimits.perHour` or `metadata.labels.tier`.
-    public var path: String
-    /// The old value (absent when the field was added).
-    public var from: JSONValue?
-    /// The new value (absent when the field was removed).
-    public var to: JSONValue?
-
-    public var description: String {
-        "\(path): \(from?.description ?? "(none)") -> \(to?.description ?? "(none)")"
-    }
-
-    /// The differences between two JSON values, leaves first-to-last by path.
-    static func differences(_ old: JSONValue, _ new: JSONValue, path: String = "") -> [FieldChange] {
-        if old == new { return [] }
-        switch (old, new) {
-        case (.object(let a), .object(let b)):
-            var changes: [FieldChange] = []
-            for key in Set(a.keys).union(b.keys).sorted() {
-                let child = path.isEmpty ? specPath(key) : "\(path).\(key)"
-                switch (a[key], b[key]) {
-                case (let x?, let y?): changes += differences(x, y, path: child)
-                case (let x?, nil): changes.append(FieldChange(path: child, from: x, to: nil))
-                case (nil, let y?): changes.append(FieldChange(path: child, from: nil, to: y))
-                case (nil, nil): break
-                }
-            }
-            return changes
-        default:
-            return [FieldChange(path: path, from: old, to: new)]
-        }
-    }
-
-    /// Spec structs hold their metadata next to spec fields; paths read as in YAML.
-    private static func specPath(_ key: String) -> String {
-        key == "metadata" ? "metadata" : "spec.\(key)"
     }
 }
 

@@ -1,3 +1,4 @@
+import BotRuntime
 import Foundation
 
 /// `nectar plan`: a revision compared with another revision or with a database.

@@ -1,25 +1,11 @@
+import BotRuntime
+import Foundation
 import Hummingbird
-import Logging
-
-/// The request context of nectar's HTTP server: the core storage plus the
-/// operator an admin request authenticated as.
-public struct RuntimeRequestContext: RequestContext {
-    public var coreContext: CoreRequestContextStorage
-    /// Set by `OperatorAuthMiddleware` on `/admin` routes.
-    public var identity: OperatorIdentity?
-
-    public init(source: ApplicationRequestContextSource) {
-        coreContext = .init(source: source)
-    }
-
-    /// Admin request bodies are small.
-    public var maxUploadSize: Int { 64 * 1024 }
-}
 
 /// Authenticates `/admin` requests with an operator bearer token: none or an
 /// unknown one is 401; the identity is put in the context for role checks.
 struct OperatorAuthMiddleware: RouterMiddleware {
-    typealias Context = RuntimeRequestContext
+    typealias Context = NectarRequestContext
     let store: RuntimeStore
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -30,7 +16,7 @@ struct OperatorAuthMiddleware: RouterMiddleware {
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
             throw APIError.unauthorized("the Authorization header must be Bearer followed by an operator token")
         }
-        guard let identity = try store.operatorIdentity(presenting: String(parts[1]).trimmingCharacters(in: .whitespaces)) else {
+        guard let identity = try await store.operatorIdentity(presenting: String(parts[1]).trimmingCharacters(in: .whitespaces)) else {
             throw APIError.unauthorized("the operator token is not valid (unknown, revoked, or its operator is no longer declared)")
         }
         var context = context
@@ -40,7 +26,7 @@ struct OperatorAuthMiddleware: RouterMiddleware {
     }
 }
 
-extension RuntimeRequestContext {
+extension NectarRequestContext {
     /// The authenticated operator, who must be an admin (403 otherwise).
     func requireAdmin(_ action: String) throws -> OperatorIdentity {
         guard let identity else { throw APIError.unauthorized("an operator token is required") }

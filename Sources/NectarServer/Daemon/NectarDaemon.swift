@@ -42,8 +42,9 @@ public final class NectarDaemon: Sendable {
         loopLogger[metadataKey: "component"] = "reconcile"
         loop = ReconcileLoop(source: source, reconciler: reconciler, timing: settings.timing, logger: loopLogger, metrics: metrics)
         let registry = self.registry
-        let server = RuntimeServer(store: store, control: loop, webhookSecret: settings.webhookSecret(environment: environment),
-                                   metrics: metrics, renderMetrics: { registry.emitToString() })
+        let webhook = GitWebhook(secret: settings.webhookSecret(environment: environment))
+        let server = NectarRouter(store: store, loop: loop, webhook: webhook, metrics: metrics,
+                                  renderMetrics: { registry.emitToString() })
         var httpLogger = logger
         httpLogger[metadataKey: "component"] = "http"
         let listening = ListeningAddress()
@@ -64,7 +65,7 @@ public final class NectarDaemon: Sendable {
             logger: logger))
         logger.info("starting", metadata: ["database": "\(settings.database)", "source": "\(source.displayName)",
                                            "revision": "\(source.revision)", "path": "\(source.path)",
-                                           "webhook": "\(server.webhookEnabled ? "enabled" : "disabled")"])
+                                           "webhook": "\(webhook.isEnabled ? "enabled" : "disabled")"])
     }
 
     /// Runs until shut down. A server that could not bind fails with one

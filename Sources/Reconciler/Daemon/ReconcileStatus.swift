@@ -1,25 +1,5 @@
 import Foundation
 
-/// What the HTTP server needs from the reconcile loop, without knowing git:
-/// its status, and a way to ask for a reconcile now.
-public protocol ReconcileControl: Sendable {
-    /// The loop's current status.
-    func status() async -> ReconcileStatus
-    /// Asks for a reconcile as soon as possible (debounced: several requests
-    /// close together give one reconcile).
-    func requestReconcile(trigger: String) async
-    /// The drift report of the followed branch head against the live state,
-    /// as JSON (the shape of `nectar drift --format json`), or one sentence
-    /// saying why it cannot be made.
-    func driftReport() async -> Result<Data, DriftUnavailable>
-}
-
-/// Why a drift report could not be made (git unreadable, the database failing).
-public struct DriftUnavailable: Error, Sendable {
-    public var message: String
-    public init(message: String) { self.message = message }
-}
-
 /// The reconcile status, after Flux: conditions with reasons, revisions and timing.
 public struct ReconcileStatus: Sendable, Codable, Equatable {
     /// `Ready`, `Reconciling` and `Stalled`, always all three.
@@ -52,14 +32,14 @@ public struct ReconcileStatus: Sendable, Codable, Equatable {
     }
 
     public struct Condition: Sendable, Codable, Equatable {
-        public var type: String
-        /// `True`, `False` or `Unknown`, as in Kubernetes conditions.
-        public var status: String
-        public var reason: String
+        public var type: ConditionType
+        public var status: ConditionStatus
+        public var reason: ConditionReason
         public var message: String
         public var lastTransitionTime: Date?
 
-        public init(type: String, status: String, reason: String, message: String, lastTransitionTime: Date?) {
+        public init(type: ConditionType, status: ConditionStatus, reason: ConditionReason, message: String,
+                    lastTransitionTime: Date? = nil) {
             self.type = type
             self.status = status
             self.reason = reason
@@ -82,7 +62,50 @@ public struct ReconcileStatus: Sendable, Codable, Equatable {
     }
 
     /// The condition of a type, if present.
-    public func condition(_ type: String) -> Condition? {
+    public func condition(_ type: ConditionType) -> Condition? {
         conditions.first { $0.type == type }
     }
+}
+
+/// The three conditions every status carries, after Flux.
+public enum ConditionType: String, Sendable, Codable, CaseIterable {
+    /// Whether the last applied revision is the branch head's (the runtime serves what git says).
+    case ready = "Ready"
+    /// Whether a reconcile is in flight or will retry.
+    case reconciling = "Reconciling"
+    /// Whether the loop waits for a new commit because retrying cannot help.
+    case stalled = "Stalled"
+}
+
+/// A condition's status, as in Kubernetes conditions.
+public enum ConditionStatus: String, Sendable, Codable {
+    case `true` = "True"
+    case `false` = "False"
+    case unknown = "Unknown"
+}
+
+/// Why a condition has its status: one CamelCase word, stable for alerts.
+public enum ConditionReason: String, Sendable, Codable, CaseIterable {
+    /// A reconcile is running (or the first has not finished).
+    case progressing = "Progressing"
+    /// A reconcile is running after failures.
+    case progressingWithRetry = "ProgressingWithRetry"
+    /// The branch head is applied.
+    case reconciliationSucceeded = "ReconciliationSucceeded"
+    /// The last reconcile succeeded (Reconciling and Stalled are False).
+    case succeeded = "Succeeded"
+    /// Waiting for a new commit.
+    case stalled = "Stalled"
+    /// A transient failure will be retried with backoff.
+    case retrying = "Retrying"
+    /// The revision would delete every bot or too many of them.
+    case deleteGuard = "DeleteGuard"
+    /// The revision has invalid declarations.
+    case invalidDeclarations = "InvalidDeclarations"
+    /// The revision was refused for another reason that retrying cannot fix.
+    case applyRefused = "ApplyRefused"
+    /// git could not be read (fetch failed, revision unresolvable).
+    case gitUnavailable = "GitUnavailable"
+    /// The apply failed (the database, most often).
+    case reconciliationFailed = "ReconciliationFailed"
 }

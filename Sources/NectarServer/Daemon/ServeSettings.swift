@@ -1,4 +1,6 @@
+import BotRuntime
 import Foundation
+import Reconciler
 
 /// Every setting of `nectar serve`. Precedence, lowest first: these
 /// defaults, the configuration file (`--config`), `NECTAR_*` environment
@@ -186,17 +188,17 @@ public struct ServeSettings: Sendable, Equatable {
             }
             credentials = .sshKey(privateKey: sshKey, publicKey: sshPublicKey, passphrase: passphrase)
         }
-        if let userinfo = ReconcileSource.userinfo(repository),
+        if let userinfo = RemoteURL.userinfo(repository),
            userinfo.contains(":") || (repository.lowercased().hasPrefix("http") && tokenEnv == nil) {
             // A user alone is fine on ssh://, and on https:// next to a token
             // from tokenEnv (`https://oauth2@gitlab...`); a password, or a
             // user on https:// with no token (then the user is the token), is a secret.
-            throw ServeConfigurationError(message: "the repository URL \(ReconcileSource.redacted(repository)) carries credentials, which would be stored in the mirror's git config; put the token in an environment variable and name it with source.tokenEnv")
+            throw ServeConfigurationError(message: "the repository URL \(RemoteURL.redacted(repository)) carries credentials, which would be stored in the mirror's git config; put the token in an environment variable and name it with source.tokenEnv")
         }
         let location = ReconcileSource.location(for: repository, mirrorDirectory: mirrorDirectory, credentials: credentials)
         if case .remote(let url, _, _) = location {
             if url.lowercased().hasPrefix("ssh://") || !url.contains("://"), !GitMirror.supportsSSH {
-                throw ServeConfigurationError(message: "the installed libgit2 was built without SSH support, so \(ReconcileSource.redacted(url)) cannot be fetched; use an https:// or file:// URL")
+                throw ServeConfigurationError(message: "the installed libgit2 was built without SSH support, so \(RemoteURL.redacted(url)) cannot be fetched; use an https:// or file:// URL")
             }
         }
         return ReconcileSource(location: location, branch: branch, path: path)

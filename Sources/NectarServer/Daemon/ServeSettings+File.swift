@@ -1,4 +1,6 @@
+import BotRuntime
 import Foundation
+import Reconciler
 
 extension ServeSettings {
     /// Reads a YAML configuration file over the current settings: a mapping
@@ -19,45 +21,42 @@ extension ServeSettings {
         } catch {
             throw ServeConfigurationError(message: "cannot read the configuration file \(file): \(String(cString: strerror(errno)))")
         }
-        let documents: [YAMLDocument]
+        let documents: [YAMLValue?]
         do {
-            documents = try YAMLParser(limits: YAMLLimits()).parse(bytes)
+            documents = try YAMLValue.parse(bytes)
         } catch {
             throw ServeConfigurationError(message: "\(file):\(error.position.line):\(error.position.column): \(error.message)")
         }
         guard documents.count <= 1 else {
-            throw ServeConfigurationError(message: "\(file):\(documents[1].position.line):\(documents[1].position.column): the configuration file must hold one YAML document")
+            let position = documents[1]?.position ?? SourcePosition(line: 1, column: 1)
+            throw ServeConfigurationError(message: "\(file):\(position.line):\(position.column): the configuration file must hold one YAML document")
         }
-        guard let document = documents.first, let root = document.root else { return }
-        let node = document[root]
-        if node.kind == .scalar, node.isPlain, ScalarResolution.isNull(node.text) { return }  // `---` alone: nothing set
-        try apply(document, root, prefix: "", file: file)
+        guard let root = documents.first ?? nil, !root.isNull else { return }  // `---` alone: nothing set
+        try apply(root, prefix: "", file: file)
     }
 
-    private mutating func apply(_ document: YAMLDocument, _ index: Int32, prefix: String, file: String) throws(ServeConfigurationError) {
-        let node = document[index]
-        guard node.kind == .mapping else {
+    private mutating func apply(_ node: YAMLValue, prefix: String, file: String) throws(ServeConfigurationError) {
+        guard case .mapping(let pairs) = node.content else {
             let what = prefix.isEmpty ? "the configuration" : prefix
             throw ServeConfigurationError(message: "\(file):\(node.position.line):\(node.position.column): \(what) must be a mapping")
         }
         let known = Self.fields.map(\.key)
-        for (keyIndex, valueIndex) in document.pairs(of: index) {
-            let key = document[keyIndex]
-            let path = prefix.isEmpty ? key.text : "\(prefix).\(key.text)"
-            let value = document[valueIndex]
+        for (key, value) in pairs {
+            let keyText = key.text ?? ""
+            let path = prefix.isEmpty ? keyText : "\(prefix).\(keyText)"
             let at = "\(file):\(key.position.line):\(key.position.column)"
             if known.contains(where: { $0.hasPrefix(path + ".") }) {
-                try apply(document, valueIndex, prefix: path, file: file)
+                try apply(value, prefix: path, file: file)
                 continue
             }
             guard known.contains(path) else {
                 let hint = NameHint.closest(to: path, among: known).map { "; did you mean \($0)?" } ?? ""
                 throw ServeConfigurationError(message: "\(at): unknown setting \(path)\(hint)")
             }
-            guard value.kind == .scalar else {
+            guard let scalar = value.text else {
                 throw ServeConfigurationError(message: "\(file):\(value.position.line):\(value.position.column): \(path) must be a single value")
             }
-            let text = value.isPlain && ScalarResolution.isNull(value.text) ? "" : value.text
+            let text = value.isNull ? "" : scalar
             if let problem = set(path, to: text) {
                 throw ServeConfigurationError(message: "\(file):\(value.position.line):\(value.position.column): \(problem)")
             }
