@@ -1,8 +1,10 @@
 import BotRuntime
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import Metrics
+import NIOCore
 import Prometheus
 import Reconciler
 import ServiceLifecycle
@@ -50,7 +52,10 @@ public final class NectarDaemon: Sendable {
         let listening = ListeningAddress()
         self.listening = listening
         let announcer = httpLogger
-        let app = Application(router: server.router(),
+        let requestTimeout = TimeAmount.milliseconds(Int64(settings.requestTimeout.seconds * 1000))
+        let http = HTTP1Channel.Configuration(additionalChannelHandlers: [RequestReadTimeoutHandler(timeout: requestTimeout)],
+                                              idleTimeout: .milliseconds(Int64(settings.idleTimeout.seconds * 1000)))
+        let app = Application(router: server.router(), server: .http1(configuration: http),
                               configuration: .init(address: .hostname(host, port: port), serverName: "nectar"),
                               onServerRunning: { channel in
                                   let bound = channel.localAddress?.port ?? port

@@ -40,6 +40,12 @@ public struct ServeSettings: Sendable, Equatable {
     /// The environment variable holding the webhook's HMAC secret (webhook disabled when unset).
     public var webhookSecretEnv = "NECTAR_WEBHOOK_SECRET"
 
+    /// How long a connection may stay idle (no complete request head, or
+    /// nothing between requests) before it is closed.
+    public var idleTimeout = SpecDuration(seconds: 60)
+    /// How long a request may take to arrive, from its head to its end.
+    public var requestTimeout = SpecDuration(seconds: 30)
+
     /// `trace`, `debug`, `info`, `notice`, `warning`, `error`, `critical`.
     public var logLevel = "info"
     /// `auto` (JSON unless stdout is a terminal), `json` or `text`.
@@ -91,6 +97,8 @@ public struct ServeSettings: Sendable, Equatable {
         flag("reconcile.allowMassDelete", "NECTAR_ALLOW_MASS_DELETE", \.allowMassDelete),
         flag("reconcile.allowEmpty", "NECTAR_ALLOW_EMPTY", \.allowEmpty),
         text("webhook.secretEnv", "NECTAR_WEBHOOK_SECRET_ENV", \.webhookSecretEnv),
+        duration("http.idleTimeout", "NECTAR_HTTP_IDLE_TIMEOUT", \.idleTimeout),
+        duration("http.requestTimeout", "NECTAR_HTTP_REQUEST_TIMEOUT", \.requestTimeout),
         Field(key: "log.level", environment: "NECTAR_LOG_LEVEL") { settings, text in
             let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
             guard levels.contains(text) else { return "one of \(levels.joined(separator: ", "))" }

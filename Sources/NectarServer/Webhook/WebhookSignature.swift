@@ -3,12 +3,19 @@ import Foundation
 
 /// GitHub's webhook signature: `sha256=` + hex HMAC-SHA256 of the raw body.
 public enum WebhookSignature {
-    /// Whether `header` signs `body` with `secret`; compares in constant time.
-    public static func isValid(header: String, body: some Collection<UInt8>, secret: SymmetricKey) -> Bool {
+    /// The MAC a header carries, or nil when the header is not
+    /// `sha256=` followed by 64 hex digits.
+    public static func parse(header: String) -> [UInt8]? {
         let prefix = "sha256="
         guard header.hasPrefix(prefix), let mac = hexBytes(header.dropFirst(prefix.count)), mac.count == SHA256.byteCount else {
-            return false
+            return nil
         }
+        return mac
+    }
+
+    /// Whether `header` signs `body` with `secret`; compares in constant time.
+    public static func isValid(header: String, body: some Collection<UInt8>, secret: SymmetricKey) -> Bool {
+        guard let mac = parse(header: header) else { return false }
         return HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: Array(body), using: secret)
     }
 

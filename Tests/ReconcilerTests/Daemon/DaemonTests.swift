@@ -42,21 +42,24 @@ import Testing
         #expect(unsigned.status == 401)
         #expect(unsigned.errorCode == "unauthorized")
         let wrongSecret = WebhookSignature.header(body: body, secret: "not-the-secret")
-        let forged = try await harness.request("POST", "/hooks/git", body: body, headers: ["X-Hub-Signature-256": wrongSecret])
+        let forged = try await harness.request("POST", "/hooks/git", body: body,
+                                               headers: ["X-Hub-Signature-256": wrongSecret, "X-GitHub-Delivery": "d-forged"])
         #expect(forged.status == 401)
         let tampered = try await harness.request("POST", "/hooks/git", body: Data(#"{"ref":"refs/heads/evil"}"#.utf8),
-                                                 headers: ["X-Hub-Signature-256": WebhookSignature.header(body: body, secret: secret)])
+                                                 headers: ["X-Hub-Signature-256": WebhookSignature.header(body: body, secret: secret),
+                                                           "X-GitHub-Delivery": "d-tampered"])
         #expect(tampered.status == 401)
         try await Task.sleep(for: .milliseconds(300))
         #expect(try await harness.botNames(token: token) == ["alpha"], "a bad signature triggers nothing (interval is 60 s)")
 
-        let huge = try await harness.request("POST", "/hooks/git", body: Data(count: (25 << 20) + 1),
-                                             headers: ["X-Hub-Signature-256": WebhookSignature.header(body: body, secret: secret)])
+        let huge = try await harness.request("POST", "/hooks/git", body: Data(count: GitWebhook.maxBodyBytes + 1),
+                                             headers: ["X-Hub-Signature-256": WebhookSignature.header(body: body, secret: secret),
+                                                       "X-GitHub-Delivery": "d-huge"])
         #expect(huge.status == 413)
         #expect(huge.errorCode == "body_too_large")
         let ping = try await harness.request("POST", "/hooks/git", body: body,
                                              headers: ["X-Hub-Signature-256": WebhookSignature.header(body: body, secret: secret),
-                                                       "X-GitHub-Event": "ping"])
+                                                       "X-GitHub-Event": "ping", "X-GitHub-Delivery": "d-ping"])
         #expect(ping.status == 200)
         try await Task.sleep(for: .milliseconds(200))
         #expect(try await harness.botNames(token: token) == ["alpha"], "a ping triggers nothing")
@@ -64,7 +67,7 @@ import Testing
 
         let signed = try await harness.request("POST", "/hooks/git", body: body,
                                                headers: ["X-Hub-Signature-256": WebhookSignature.header(body: body, secret: secret),
-                                                         "X-GitHub-Event": "push"])
+                                                         "X-GitHub-Event": "push", "X-GitHub-Delivery": "d-push"])
         #expect(signed.status == 202)
         try await eventually("beta is live") { try await harness.botNames(token: token) == ["alpha", "beta"] }
         let runs = try await harness.request("GET", "/admin/reconciles", token: token).json["runs"] as? [[String: Any]] ?? []

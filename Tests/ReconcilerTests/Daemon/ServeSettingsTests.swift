@@ -33,6 +33,8 @@ import Testing
         "reconcile.allowMassDelete": "true",
         "reconcile.allowEmpty": "yes",
         "webhook.secretEnv": "ACME_WEBHOOK_SECRET",
+        "http.idleTimeout": "2m",
+        "http.requestTimeout": "45s",
         "log.level": "debug",
         "log.format": "json",
     ]
@@ -60,6 +62,8 @@ import Testing
         settings.allowMassDelete = true
         settings.allowEmpty = true
         settings.webhookSecretEnv = "ACME_WEBHOOK_SECRET"
+        settings.idleTimeout = SpecDuration(seconds: 120)
+        settings.requestTimeout = SpecDuration(seconds: 45)
         settings.logLevel = "debug"
         settings.logFormat = "json"
         return settings
