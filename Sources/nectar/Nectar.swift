@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Reconciler
 
 /// The `nectar` command: declarations in git, bots at runtime.
 @main
@@ -27,9 +28,32 @@ struct Nectar: AsyncParsableCommand {
             if exitCode(for: error) == .success {
                 self.exit(withError: error)  // --help, --version
             }
-            let message = self.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
+            let message = unknownCommand(in: Array(CommandLine.arguments.dropFirst()))
+                ?? self.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
             Terminal.standardError("error: \(message) (see nectar --help)")
             Foundation.exit(1)
         }
+    }
+
+    /// "unknown command X; did you mean Y?" when an argument stands where a
+    /// subcommand must (`nectar valdate`, `nectar operators lst`), else nil.
+    static func unknownCommand(in arguments: [String]) -> String? {
+        var command: any ParsableCommand.Type = Nectar.self
+        var path = "nectar"
+        for argument in arguments {
+            let subcommands = command.configuration.subcommands
+            guard !subcommands.isEmpty, !argument.hasPrefix("-") else { return nil }
+            if let next = subcommands.first(where: { $0._commandName == argument || $0.configuration.aliases.contains(argument) }) {
+                command = next
+                path += " " + next._commandName
+                continue
+            }
+            let names = subcommands.map { $0._commandName }
+            let aliases = subcommands.flatMap { $0.configuration.aliases }
+            let hint = NameHint.closest(to: argument, among: names + aliases).map { "; did you mean \(path) \($0)?" }
+                ?? "; \(path) has \(names.joined(separator: ", "))"
+            return "unknown command \(path) \(argument)\(hint)"
+        }
+        return nil
     }
 }

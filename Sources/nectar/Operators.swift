@@ -38,7 +38,8 @@ struct Operators: ParsableCommand {
 
     /// `nectar operators tokens`: metadata only.
     struct Tokens: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List operator tokens (id, display form, dates; never the secret).")
+        static let configuration = CommandConfiguration(abstract: "List operator tokens (id, display form, dates; never the secret).",
+                                                        aliases: ["list"])
 
         @Option(name: .long, help: "Only this operator's tokens.") var `operator`: String?
         @OptionGroup var database: DatabaseOption

@@ -103,3 +103,27 @@ struct RuntimeStoreTests {
         }
     }
 }
+
+/// A failed run's stored errors are bounded in count and length.
+@Suite struct StoredRunErrorTests {
+    @Test func aRunWithThousandsOfLongErrorsIsStoredCapped() throws {
+        let store = try RuntimeStore.inMemory()
+        let errors = (0..<5_000).map { "bots/b\($0).yaml:1:1: " + String(repeating: "x", count: 10_000) }
+        let id = try store.record(ReconcileRun(revision: "abc", startedAt: Date(), finishedAt: Date(), outcome: .failed,
+                                               trigger: .poll, summary: "{}", errors: errors))
+        let stored = try #require(try store.runs(limit: 1).first)
+        #expect(stored.id == id)
+        #expect(stored.errors.count == ReconcileRun.maxStoredErrors + 1)
+        #expect(stored.errors.dropLast().allSatisfy { $0.count == ReconcileRun.maxStoredErrorLength })
+        #expect(stored.errors.first?.hasPrefix("bots/b0.yaml:1:1: xxx") == true)
+        #expect(stored.errors.last == "… and 4900 more errors, not stored")
+    }
+
+    @Test func aFewShortErrorsAreStoredAsTheyAre() throws {
+        let store = try RuntimeStore.inMemory()
+        let errors = ["bots/a.yaml:1:1: one", "bots/b.yaml:2:3: two"]
+        try store.record(ReconcileRun(revision: nil, startedAt: Date(), finishedAt: Date(), outcome: .failed,
+                                      trigger: .poll, summary: "{}", errors: errors))
+        #expect(try store.runs(limit: 1).first?.errors == errors)
+    }
+}

@@ -37,6 +37,24 @@ public struct ReconcileRun: Sendable, Hashable, Codable {
         self.summary = summary
         self.errors = errors
     }
+
+    /// At most this many errors are stored with a run (the rest are counted).
+    public static let maxStoredErrors = 100
+    /// Longer errors are cut to this many characters when stored.
+    public static let maxStoredErrorLength = 2_000
+
+    /// `errors` as stored: at most `maxStoredErrors`, each at most
+    /// `maxStoredErrorLength` characters, and a last line counting the rest,
+    /// so a revision with a million bad lines cannot bloat the history.
+    public var storedErrors: [String] {
+        var kept = errors.prefix(Self.maxStoredErrors).map { error in
+            error.count > Self.maxStoredErrorLength ? String(error.prefix(Self.maxStoredErrorLength - 1)) + "…" : error
+        }
+        if errors.count > Self.maxStoredErrors {
+            kept.append("… and \(errors.count - Self.maxStoredErrors) more errors, not stored")
+        }
+        return kept
+    }
 }
 
 /// What started a reconcile run: `startup`, `poll`, `webhook`, `keys`,

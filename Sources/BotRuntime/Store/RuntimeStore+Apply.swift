@@ -79,7 +79,7 @@ extension RuntimeStore {
     private func insert(_ run: ReconcileRun, _ db: Database) throws -> Int64 {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
-        let errors = String(decoding: try encoder.encode(run.errors), as: UTF8.self)
+        let errors = String(decoding: try encoder.encode(run.storedErrors), as: UTF8.self)
         try db.cachedStatement(sql: """
             INSERT INTO reconcile_run (revision, started_at, finished_at, outcome, trigger, summary, errors)
             VALUES (?, ?, ?, ?, ?, ?, ?)

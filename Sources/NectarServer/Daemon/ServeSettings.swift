@@ -196,6 +196,9 @@ public struct ServeSettings: Sendable, Equatable {
             }
             credentials = .sshKey(privateKey: sshKey, publicKey: sshPublicKey, passphrase: passphrase)
         }
+        if tokenEnv != nil, repository.lowercased().hasPrefix("http://") {
+            throw ServeConfigurationError(message: "source.tokenEnv would send the token in clear text to \(RemoteURL.redacted(repository)); use an https:// URL")
+        }
         if let userinfo = RemoteURL.userinfo(repository),
            userinfo.contains(":") || (repository.lowercased().hasPrefix("http") && tokenEnv == nil) {
             // A user alone is fine on ssh://, and on https:// next to a token

@@ -35,4 +35,8 @@ public struct APIError: Error, HTTPResponseError, Sendable {
     static func forbidden(_ message: String) -> APIError { APIError(.forbidden, code: "forbidden", message: message) }
     static func notFound(_ message: String) -> APIError { APIError(.notFound, code: "not_found", message: message) }
     static func badRequest(_ message: String) -> APIError { APIError(.badRequest, code: "bad_request", message: message) }
+
+    /// The store failed: no path or SQLite message for the caller (the log has them).
+    static let databaseUnavailable = APIError(.serviceUnavailable, code: "database_unavailable",
+                                              message: "the database is unavailable; the server log has details")
 }

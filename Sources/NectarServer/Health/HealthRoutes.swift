@@ -15,12 +15,7 @@ struct HealthRoutes: Sendable {
         }
         let store = self.store
         router.get("readyz") { _, _ in
-            let marker: AppliedMarker
-            do {
-                marker = try await store.appliedMarker()
-            } catch {
-                throw APIError(.serviceUnavailable, code: "database_unavailable", message: String(describing: error))
-            }
+            let marker = try await store.appliedMarker()
             guard let revision = marker.revision else {
                 throw APIError(.serviceUnavailable, code: "not_ready", message: "no revision has been applied to the database yet")
             }

@@ -31,12 +31,12 @@ public actor ReconcileLoop: Service {
         public init() {}
     }
 
-    private let source: ReconcileSource
-    private let reconciler: RevisionReconciler
+    let source: ReconcileSource
+    let reconciler: RevisionReconciler
     private let timing: Timing
     private let logger: Logger
     private let metrics: any MetricsFactory
-    private let queue = DispatchQueue(label: "nectar.reconcile")
+    let queue = DispatchQueue(label: "nectar.reconcile")
 
     private var current: ReconcileStatus
     private var pendingTrigger: ReconcileTrigger?
@@ -52,6 +52,12 @@ public actor ReconcileLoop: Service {
     /// Transient failures in a row: what the backoff doubles on (a stalled
     /// revision counts as a failure in the status, not as a retry).
     private var transientFailures = 0
+    /// The last drift report and what it was made at (see `driftReport()`).
+    var driftCache: DriftCache?
+    /// The drift report being made, which concurrent callers share.
+    var driftInFlight: Task<Result<Data, DriftUnavailable>, Never>?
+    /// How many drift reports were actually made (for tests).
+    public internal(set) var driftReportsMade = 0
 
     public init(source: ReconcileSource, reconciler: RevisionReconciler, timing: Timing = Timing(),
                 logger: Logger, metrics: any MetricsFactory) {
@@ -92,28 +98,6 @@ public actor ReconcileLoop: Service {
         if pendingTrigger == nil { pendingTrigger = trigger }
         logger.info("reconcile requested", metadata: ["trigger": "\(trigger)"])
         wake()
-    }
-
-    /// Drift of the branch head as last fetched (no fetch here: the loop
-    /// fetches on its own schedule) against the live state.
-    public func driftReport() async -> Result<Data, DriftUnavailable> {
-        let source = self.source, store = reconciler.store, path = source.path
-        let location: String
-        switch source.location {
-        case .local(let repository): location = repository
-        case .remote(_, let mirror, _): location = mirror
-        }
-        return await withCheckedContinuation { continuation in
-            queue.async {
-                do {
-                    let report = try DriftDetector().report(repositoryPath: location, declarationsPath: path, revision: source.revision,
-                                                            live: try store.export(), liveSource: .init(source: "server", name: "this instance"))
-                    continuation.resume(returning: .success(Data(try report.json().utf8)))
-                } catch {
-                    continuation.resume(returning: .failure(DriftUnavailable(message: RevisionReconciler.sentence(error))))
-                }
-            }
-        }
     }
 
     /// How many reconcile attempts have finished (for tests and logs).
@@ -193,8 +177,9 @@ public actor ReconcileLoop: Service {
 
     /// What the queue hands back for one tick.
     enum RunResult: Sendable {
-        /// The branch head was reconciled.
-        case ran(ReconcileOutcome)
+        /// The branch head was reconciled; `forcePushedFrom` is the applied
+        /// revision it replaced when the head does not descend from it.
+        case ran(ReconcileOutcome, forcePushedFrom: String?)
         /// The head is the stalled commit, not read again; the applied
         /// revision was reconciled instead for time-based key actions only
         /// (nil when nothing is applied yet).
@@ -202,8 +187,7 @@ public actor ReconcileLoop: Service {
     }
 
     private func reconcileOnce(trigger: ReconcileTrigger) async -> Outcome {
-        var logger = self.logger
-        logger[metadataKey: "reconcile_id"] = .string(Self.newRunID())
+        let logger = self.logger
         let started = ContinuousClock.now
         set(.init(type: .reconciling, status: .true, reason: current.consecutiveFailures > 0 ? .progressingWithRetry : .progressing,
                   message: "reconciling \(source.revision) of \(source.displayName)"))
@@ -224,6 +208,7 @@ public actor ReconcileLoop: Service {
                     let path = try source.prepare()
                     var run = reconciler
                     run.repositoryPath = path
+                    let rewritten = Self.forcePush(repository: path, revision: source.revision, store: run.store)
                     // A stalled commit is not read again until the branch moves.
                     // Key rotations and grace expiries still fall due: they are
                     // evaluated on the applied revision, which is valid (a no-op
@@ -234,7 +219,8 @@ public actor ReconcileLoop: Service {
                         continuation.resume(returning: .success(.stalled(keys: applied.map { run.reconcile(revision: $0, trigger: .keys) })))
                         return
                     }
-                    continuation.resume(returning: .success(.ran(run.reconcile(revision: source.revision, trigger: trigger))))
+                    let outcome = run.reconcile(revision: source.revision, trigger: trigger)
+                    continuation.resume(returning: .success(.ran(outcome, forcePushedFrom: outcome.succeeded ? rewritten : nil)))
                 } catch {
                     continuation.resume(returning: .failure(error))
                 }
@@ -256,14 +242,23 @@ public actor ReconcileLoop: Service {
                 logger.warning("key actions on the applied revision failed", metadata: ["error": "\(error)"])
             }
             return .skipped
-        case .success(.ran(let outcome)):
+        case .success(.ran(let outcome, let rewritten)):
+            var logger = logger
+            if let id = outcome.run.id { logger[metadataKey: "run"] = "\(id)" }
+            if let rewritten, let head = outcome.commit {
+                current.forcePush = .init(from: rewritten, to: head.id.hex, at: now)
+                logger.warning("the branch was force-pushed: the applied revision is not an ancestor of the new head",
+                               metadata: ["from": "\(rewritten)", "to": "\(head.id.hex)"])
+            }
             return finish(outcome, trigger: trigger, elapsed: elapsed, at: now, logger: logger)
         case .failure(let error):
             // The source could not even be fetched: record it so history tells why.
             let message = error.description
-            _ = try? reconciler.store.record(ReconcileRun(revision: nil, startedAt: now.addingTimeInterval(-elapsed.inSeconds),
-                                                          finishedAt: now, outcome: .failed, trigger: trigger,
-                                                          summary: "{}", errors: [message]))
+            let id = try? reconciler.store.record(ReconcileRun(revision: nil, startedAt: now.addingTimeInterval(-elapsed.inSeconds),
+                                                               finishedAt: now, outcome: .failed, trigger: trigger,
+                                                               summary: "{}", errors: [message]))
+            var logger = logger
+            if let id { logger[metadataKey: "run"] = "\(id)" }
             return fail(message, reason: .gitUnavailable, stalled: false, trigger: trigger, elapsed: elapsed, at: now, logger: logger)
         }
     }
@@ -272,6 +267,7 @@ public actor ReconcileLoop: Service {
         let revision = outcome.commit?.id.hex
         current.lastAttemptedRevision = revision ?? current.lastAttemptedRevision
         if outcome.succeeded {
+            let recovered = current.consecutiveFailures > 0
             stalledCommit = nil
             current.lastAppliedRevision = revision
             current.lastAttemptAt = now
@@ -280,7 +276,11 @@ public actor ReconcileLoop: Service {
             transientFailures = 0
             current.lastError = nil
             let short = outcome.commit?.id.short ?? "?"
-            set(.init(type: .ready, status: .true, reason: .reconciliationSucceeded, message: "applied revision \(short)"))
+            var message = "applied revision \(short)"
+            if let forcePush = current.forcePush, forcePush.to == revision {
+                message += " (the branch was force-pushed: it replaced \(forcePush.from.prefix(7)), which is not its ancestor)"
+            }
+            set(.init(type: .ready, status: .true, reason: .reconciliationSucceeded, message: message))
             set(.init(type: .reconciling, status: .false, reason: .succeeded, message: ""))
             set(.init(type: .stalled, status: .false, reason: .succeeded, message: ""))
             record(outcome: outcome.run.outcome, trigger: trigger, elapsed: elapsed)
@@ -288,10 +288,13 @@ public actor ReconcileLoop: Service {
             Gauge(label: "nectar_reconcile_consecutive_failures", factory: metrics).record(0)
             if outcome.run.outcome == .applied {
                 let changes = outcome.plan.map { $0.changes.count + $0.documents.count + $0.keys.count } ?? 0
-                logger.info("reconcile applied", metadata: ["revision": "\(short)", "changes": "\(changes)", "run": "\(outcome.run.id ?? 0)",
+                logger.info("reconcile applied", metadata: ["revision": "\(short)", "changes": "\(changes)",
                                                             "seconds": "\(elapsed.inSeconds)"])
             } else {
                 logger.debug("reconcile no-op", metadata: ["revision": "\(short)"])
+            }
+            if recovered {
+                logger.info("reconcile recovered: Ready again", metadata: ["revision": "\(short)"])
             }
             return .succeeded
         }
@@ -353,25 +356,5 @@ public actor ReconcileLoop: Service {
         case .transient: base = Self.backoff(failures: transientFailures, timing: timing)
         }
         return .milliseconds(Int64(max(0.05, Self.jittered(base, timing: timing)) * 1000))
-    }
-
-    /// Seconds before retry number `failures` (1 = after the first failure):
-    /// the base delay doubled per failure, capped.
-    static func backoff(failures: Int, timing: Timing) -> Double {
-        let exponent = Double(min(max(failures, 1) - 1, 30))
-        return min(timing.backoffMax.inSeconds, timing.backoffBase.inSeconds * pow(2, exponent))
-    }
-
-    /// `seconds` moved at random by up to ±jitter of itself, so replicas started
-    /// together do not poll (or retry) in lockstep.
-    static func jittered(_ seconds: Double, timing: Timing) -> Double {
-        let spread = seconds * timing.jitter
-        return spread > 0 ? seconds + Double.random(in: -spread...spread) : seconds
-    }
-
-    static func newRunID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let alphabet = Array("0123456789abcdefghijklmnopqrstuvwxyz")
-        return String((0..<10).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
     }
 }

@@ -15,6 +15,22 @@ public struct ReconcileStatus: Sendable, Codable, Equatable {
     /// The last error, one sentence (absent after a success).
     public var lastError: String?
     public var source: Source
+    /// The last time the followed branch was rewritten: a newly applied head
+    /// that does not descend from the revision applied before it.
+    public var forcePush: ForcePush?
+
+    /// A branch rewrite: which applied revision the new head replaced.
+    public struct ForcePush: Sendable, Codable, Equatable {
+        public var from: String
+        public var to: String
+        public var at: Date
+
+        public init(from: String, to: String, at: Date) {
+            self.from = from
+            self.to = to
+            self.at = at
+        }
+    }
 
     /// Where declarations come from (a remote URL never carries credentials here).
     public struct Source: Sendable, Codable, Equatable {

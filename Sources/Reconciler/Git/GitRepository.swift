@@ -181,6 +181,17 @@ public final class GitRepository {
         return result
     }
 
+    /// Whether `commit` descends from `ancestor` (false when they are the
+    /// same commit, or when `ancestor` is not in the repository).
+    public func isDescendant(_ commit: ObjectID, of ancestor: ObjectID) throws(GitError) -> Bool {
+        var commitOID = commit.oid, ancestorOID = ancestor.oid
+        let result = git_graph_descendant_of(pointer, &commitOID, &ancestorOID)
+        if result == 0 || result == 1 { return result == 1 }
+        if result == GIT_ENOTFOUND.rawValue { return false }
+        try check("compare the history of \(commit.short) and \(ancestor.short)", result)
+        return false
+    }
+
     // MARK: - Internals
 
     private func lookupCommit(_ revision: String) throws(GitError) -> GitObjectHandle {

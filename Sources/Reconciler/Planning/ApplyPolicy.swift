@@ -16,7 +16,9 @@ public struct ApplyPolicy: Sendable, Hashable {
     /// Why the plan must not be applied, or nil.
     ///
     /// - An empty desired state while anything is live: refused unless `allowEmpty`.
-    /// - Deleting every live bot: refused unless `allowMassDelete`.
+    /// - Deleting every live bot, or every operator (which revokes all their
+    ///   tokens and locks everyone out of the admin API): refused unless
+    ///   `allowMassDelete`.
     /// - Deleting more than `maxDeletePercent` of live bots: refused unless
     ///   `allowMassDelete`; deleting a single bot never trips this one.
     public func refusal(for plan: ReconcilePlan, desired: DesiredState, liveBots: Int) -> String? {
@@ -29,8 +31,13 @@ public struct ApplyPolicy: Sendable, Hashable {
             return allowEmpty ? nil
                 : "revision\(revision) declares nothing, which would delete all \(deletes) live objects; pass --allow-empty if that is intended"
         }
+        guard !allowMassDelete else { return nil }
+        let operatorDeletes = plan.count(.delete, kind: .operator)
+        if operatorDeletes > 0, desired.operators.isEmpty {
+            return "revision\(revision) would delete every operator (\(operatorDeletes)), which revokes all their tokens; pass --allow-mass-delete if that is intended"
+        }
         let botDeletes = plan.count(.delete, kind: .bot)
-        guard botDeletes > 0, !allowMassDelete else { return nil }
+        guard botDeletes > 0 else { return nil }
         if botDeletes == liveBots {
             return "revision\(revision) would delete every bot (\(botDeletes)); pass --allow-mass-delete if that is intended"
         }

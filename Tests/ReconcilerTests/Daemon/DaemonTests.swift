@@ -281,7 +281,7 @@ import Testing
         #expect(after.status == 0, "\(after.stderr)")
     }
 
-    @Test func logsAreJSONWithAReconcileIDOnEveryLineOfARun() async throws {
+    @Test func logsAreJSONWithTheRunIDOfTheHistoryOnEveryOutcomeLine() async throws {
         let harness = try DaemonHarness()
         var files = DaemonSnippet.files(bots: ["alpha"])
         try harness.commit(files)
@@ -292,17 +292,26 @@ import Testing
         try harness.commit(files)
         _ = try await harness.request("POST", "/admin/reconcile", token: token)
         try await eventually("the failure is logged") { harness.log.entries.contains { $0["message"] == "reconcile failed" } }
+        files["bots/broken.yaml"] = nil
+        try harness.commit(files)
+        _ = try await harness.request("POST", "/admin/reconcile", token: token)
+        try await eventually("the recovery is logged") { harness.log.entries.contains { $0["message"] == "reconcile recovered: Ready again" } }
+        let runs = try await harness.request("GET", "/admin/reconciles?limit=50", token: token).json["runs"] as? [[String: Any]] ?? []
+        let runIDs = Set(runs.compactMap { ($0["id"] as? Int).map(String.init) })
         try await harness.stop()
 
         let entries = harness.log.entries
         #expect(entries.count == harness.log.lines.count, "every line is one JSON object")
-        let runLines = entries.filter { ["reconcile started", "reconcile applied", "reconcile failed", "invalid declaration", "reconcile no-op"].contains($0["message"] ?? "") }
-        #expect(runLines.count >= 4)
-        #expect(runLines.allSatisfy { ($0["reconcile_id"] ?? "").count == 10 })
+        let outcomeLines = entries.filter { ["reconcile applied", "reconcile failed", "invalid declaration"].contains($0["message"] ?? "") }
+        #expect(outcomeLines.count >= 3)
+        #expect(outcomeLines.allSatisfy { runIDs.contains($0["run"] ?? "none") }, "the id /admin/reconciles shows: \(outcomeLines)")
+        #expect(!entries.contains { $0["reconcile_id"] != nil }, "one run id, not two")
         let failed = entries.first { $0["message"] == "reconcile failed" }
         let invalid = entries.first { $0["message"] == "invalid declaration" }
-        #expect(failed?["reconcile_id"] == invalid?["reconcile_id"], "one id across the lines of one run")
+        #expect(failed?["run"] == invalid?["run"], "one id across the lines of one run")
         #expect(invalid?["diagnostic"]?.hasPrefix("bots/broken.yaml:") == true, "\(invalid ?? [:])")
+        let recovered = try #require(entries.first { $0["message"] == "reconcile recovered: Ready again" })
+        #expect(recovered["level"] == "info")
         #expect(entries.allSatisfy { $0["time"] != nil && $0["level"] != nil })
         #expect(!harness.log.lines.joined().contains(token))
     }

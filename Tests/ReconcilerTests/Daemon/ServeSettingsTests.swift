@@ -579,6 +579,20 @@ import Testing
         }
     }
 
+    @Test func aTokenIsNeverSentToAPlainHTTPRemote() throws {
+        let token = "ghp_\(UUID().uuidString)"
+        var settings = ServeSettings()
+        settings.repository = "http://git.example.com/acme/bots.git"
+        settings.tokenEnv = "ACME_GIT_TOKEN"
+        let error = try #require(Self.configurationError { () throws(ServeConfigurationError) in
+            try settings.source(environment: ["ACME_GIT_TOKEN": token])
+        })
+        #expect(error.message == "source.tokenEnv would send the token in clear text to http://git.example.com/acme/bots.git; use an https:// URL")
+        #expect(!error.message.contains(token))
+        settings.tokenEnv = nil
+        #expect(throws: Never.self) { try settings.source(environment: [:]) }
+    }
+
     @Test func aTokenVariableThatIsSetGivesTokenCredentials() throws {
         let token = "ghp_\(UUID().uuidString)"
         var settings = ServeSettings()
