@@ -84,8 +84,9 @@ let package = Package(
         .executableTarget(
             name: "nectar-bench",
             dependencies: [
-                "Reconciler", "BotRuntime", "CYAML",
+                "Reconciler", "BotRuntime", "NectarServer", "CYAML",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: strict
         ),

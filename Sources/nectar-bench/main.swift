@@ -29,6 +29,10 @@ do {
         try ApplyBenchmark(bots: option("--bots", default: 10_000), runs: option("--runs", default: 5)).run()
     case "drift":
         try DriftBenchmark(bots: option("--bots", default: 10_000), runs: option("--runs", default: 5)).run()
+    case "chat":
+        // `chat [--bots 10000] [--seconds 10] [--runs 3] [--connections 32]`: needs wrk.
+        try await ChatBenchmark(bots: option("--bots", default: 10_000), seconds: option("--seconds", default: 10), runs: option("--runs", default: 3),
+                                connections: option("--connections", default: 32)).run()
     case "keys":
         try KeysBenchmark(runs: option("--runs", default: 5)).run()
     case "generate":
@@ -41,7 +45,7 @@ do {
         // Child mode: `measure <what> --repo PATH --runs N` prints one JSON Measurement.
         try ChildMeasurement.run(what: arguments[1], repo: optionString("--repo")!, runs: option("--runs", default: 5))
     default:
-        FileHandle.standardError.write(Data("usage: nectar-bench validate|apply|drift|keys [--bots N] [--runs N]\n".utf8))
+        FileHandle.standardError.write(Data("usage: nectar-bench validate|apply|drift|keys|chat [--bots N] [--runs N]\n".utf8))
         exit(2)
     }
 } catch {

@@ -9,6 +9,7 @@ extension RuntimeStore {
     @discardableResult
     public func apply(_ changes: ChangeSet, run: ReconcileRun) throws(StoreError) -> AppliedRun {
         let path = self.path
+        defer { self.changes.notify() }
         return try write { db in
             if let expected = changes.basedOnStateVersion {
                 let found = try Int64.fetchOne(db, sql: "SELECT state_version FROM store_meta WHERE id = 1") ?? 0
@@ -51,10 +52,15 @@ extension RuntimeStore {
                     .execute(arguments: [removal.jar, removal.path])
             }
             for document in changes.documentWrites {
-                try db.cachedStatement(sql: """
+                let id = try Int64.fetchOne(db.cachedStatement(sql: """
                     INSERT INTO knowledge_document (jar, path, blob_id, title, body) VALUES (?, ?, ?, ?, ?)
                     ON CONFLICT(jar, path) DO UPDATE SET blob_id = excluded.blob_id, title = excluded.title, body = excluded.body
-                    """).execute(arguments: [document.jar, document.path, document.blobID, document.title, document.body])
+                    RETURNING id
+                    """), arguments: [document.jar, document.path, document.blobID, document.title, document.body])
+                if let id {
+                    try PassageIndex.write(documentID: id, jar: document.jar, path: document.path, title: document.title,
+                                           body: document.body, db)
+                }
             }
             try writeKeys(changes, db)
             for entry in changes.audit {

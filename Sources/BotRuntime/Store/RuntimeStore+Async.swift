@@ -23,11 +23,13 @@ extension RuntimeStore {
 
     @discardableResult
     public func pause(bot name: String, by actor: String, reason: String?, at now: Date = Date()) async throws(StoreError) -> Bool {
-        try await write(Self.pause(bot: name, by: actor, reason: reason, at: now))
+        defer { changes.notify() }
+        return try await write(Self.pause(bot: name, by: actor, reason: reason, at: now))
     }
 
     @discardableResult
     public func resume(bot name: String, by actor: String, at now: Date = Date()) async throws(StoreError) -> Bool {
-        try await write(Self.resume(bot: name, by: actor, at: now))
+        defer { changes.notify() }
+        return try await write(Self.resume(bot: name, by: actor, at: now))
     }
 }

@@ -108,6 +108,7 @@ extension RuntimeStore: KeyLookup {
     public func applyKeyChanges(issues: [KeyIssue], transitions: [KeyTransition], audit: [AuditEntry],
                                 expectingActive expected: (bot: String, keyID: String?)? = nil) throws(StoreError) {
         let path = self.path
+        defer { self.changes.notify() }
         try write { db in
             if let expected {
                 // The active key read before must still be the active key:

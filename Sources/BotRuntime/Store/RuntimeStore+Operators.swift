@@ -102,7 +102,8 @@ extension RuntimeStore {
     /// a paused bot changes nothing and returns false.
     @discardableResult
     public func pause(bot name: String, by actor: String, reason: String?, at now: Date = Date()) throws(StoreError) -> Bool {
-        try write(Self.pause(bot: name, by: actor, reason: reason, at: now))
+        defer { changes.notify() }
+        return try write(Self.pause(bot: name, by: actor, reason: reason, at: now))
     }
 
     static func pause(bot name: String, by actor: String, reason: String?, at now: Date) -> @Sendable (Database) throws -> Bool {
@@ -121,7 +122,8 @@ extension RuntimeStore {
     /// Resumes a paused bot. Resuming a running bot changes nothing and returns false.
     @discardableResult
     public func resume(bot name: String, by actor: String, at now: Date = Date()) throws(StoreError) -> Bool {
-        try write(Self.resume(bot: name, by: actor, at: now))
+        defer { changes.notify() }
+        return try write(Self.resume(bot: name, by: actor, at: now))
     }
 
     static func resume(bot name: String, by actor: String, at now: Date) -> @Sendable (Database) throws -> Bool {

@@ -11,6 +11,8 @@ public struct RuntimeStore: Sendable {
     let writer: any DatabaseWriter
     /// The database file, for messages.
     public let path: String
+    /// Told after this process changes declared state (shared by every copy).
+    public let changes = StoreChanges()
 
     /// Opens the database at `path` (creating it unless `mustExist`) and
     /// migrates it. Refuses a database whose schema is newer than this build knows.

@@ -20,6 +20,8 @@ public final class NectarDaemon: Sendable {
     public let settings: ServeSettings
     public let store: RuntimeStore
     public let loop: ReconcileLoop
+    /// The chat runtime (directory, limiter, writer, engine).
+    public let chat: ChatRuntime
     public let registry: PrometheusCollectorRegistry
     private let lock: ReconcilerLock
     private let group: ServiceGroup
@@ -45,7 +47,11 @@ public final class NectarDaemon: Sendable {
         loop = ReconcileLoop(source: source, reconciler: reconciler, timing: settings.timing, logger: loopLogger, metrics: metrics)
         let registry = self.registry
         let webhook = GitWebhook(secret: settings.webhookSecret(environment: environment))
-        let server = NectarRouter(store: store, loop: loop, webhook: webhook, metrics: metrics,
+        var chatLogger = logger
+        chatLogger[metadataKey: "component"] = "chat"
+        chat = ChatRuntime(store: store, metrics: metrics, logger: chatLogger)
+        let proxies = (try? TrustedProxies.parse(settings.trustedProxies).get()) ?? .none
+        let server = NectarRouter(store: store, loop: loop, webhook: webhook, chat: chat.engine, proxies: proxies, metrics: metrics,
                                   renderMetrics: { registry.emitToString() })
         var httpLogger = logger
         httpLogger[metadataKey: "component"] = "http"
@@ -65,7 +71,10 @@ public final class NectarDaemon: Sendable {
                               },
                               logger: httpLogger)
         group = ServiceGroup(configuration: .init(
-            services: [.init(service: app), .init(service: loop)],
+            // Shut down in reverse: the loop (a reconcile in flight finishes),
+            // then HTTP (requests in flight finish), then the chat runtime
+            // (its last rows are written).
+            services: [.init(service: chat), .init(service: app), .init(service: loop)],
             gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
             logger: logger))
         logger.info("starting", metadata: ["database": "\(settings.database)", "source": "\(source.displayName)",
@@ -76,6 +85,11 @@ public final class NectarDaemon: Sendable {
     /// Runs until shut down. A server that could not bind fails with one
     /// sentence (`cannot listen on 127.0.0.1:8080: Address already in use`).
     public func run() async throws {
+        do {
+            try await chat.prepare()
+        } catch {
+            throw ServeConfigurationError(message: "cannot prepare the chat runtime: \(error.description)")
+        }
         do {
             try await group.run()
         } catch where listening.port == nil {

@@ -45,6 +45,9 @@ public struct ServeSettings: Sendable, Equatable {
     public var idleTimeout = SpecDuration(seconds: 60)
     /// How long a request may take to arrive, from its head to its end.
     public var requestTimeout = SpecDuration(seconds: 30)
+    /// Proxies whose `X-Forwarded-For` names the client (addresses or
+    /// networks, comma-separated); empty: the socket peer is the client.
+    public var trustedProxies = ""
 
     /// `trace`, `debug`, `info`, `notice`, `warning`, `error`, `critical`.
     public var logLevel = "info"
@@ -99,6 +102,13 @@ public struct ServeSettings: Sendable, Equatable {
         text("webhook.secretEnv", "NECTAR_WEBHOOK_SECRET_ENV", \.webhookSecretEnv),
         duration("http.idleTimeout", "NECTAR_HTTP_IDLE_TIMEOUT", \.idleTimeout),
         duration("http.requestTimeout", "NECTAR_HTTP_REQUEST_TIMEOUT", \.requestTimeout),
+        Field(key: "http.trustedProxies", environment: "NECTAR_TRUSTED_PROXIES") { settings, text in
+            if case .failure(let error) = TrustedProxies.parse(text) {
+                return "addresses or networks such as 10.0.0.0/8, 127.0.0.1, separated by commas (\(error.entry) is neither)"
+            }
+            settings.trustedProxies = text
+            return nil
+        },
         Field(key: "log.level", environment: "NECTAR_LOG_LEVEL") { settings, text in
             let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
             guard levels.contains(text) else { return "one of \(levels.joined(separator: ", "))" }

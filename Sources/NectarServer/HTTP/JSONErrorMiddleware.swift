@@ -18,6 +18,9 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch StoreError.rejected(let message) {
             // A refusal in the caller's own terms (no path, no SQL).
             return try APIError(.conflict, code: "rejected", message: message).response(from: request, context: context)
+        } catch let error as OpenAIError {
+            // The OpenAI-compatible routes answer in OpenAI's error shape.
+            return try error.response(from: request, context: context)
         } catch let error as StoreError {
             context.logger.error("request failed", metadata: ["error": "\(error.description)"])
             return try APIError.databaseUnavailable.response(from: request, context: context)

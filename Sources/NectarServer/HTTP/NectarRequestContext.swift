@@ -8,8 +8,12 @@ public struct NectarRequestContext: RequestContext {
     /// Set by `OperatorAuthMiddleware` on `/admin` routes.
     public var identity: OperatorIdentity?
 
+    /// The socket peer's IP address (empty when unknown).
+    public var peerAddress: String
+
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        peerAddress = source.channel.remoteAddress?.ipAddress ?? ""
     }
 
     /// Admin request bodies are small.

@@ -3,23 +3,29 @@ import Hummingbird
 import Metrics
 import Reconciler
 
-/// Builds nectar's HTTP routes: health and metrics, the push webhook and
-/// the operator admin API (later: chat, OpenAI-compatible, handoffs,
-/// console, each in its own folder).
+/// Builds nectar's HTTP routes: health and metrics, the push webhook, the
+/// chat API and its OpenAI-compatible twin, and the operator admin API,
+/// each from its own folder.
 public struct NectarRouter: Sendable {
     public var store: RuntimeStore
     public var loop: ReconcileLoop
     /// The push webhook; disabled when no secret is configured.
     public var webhook: GitWebhook
+    /// The chat engine behind the chat and OpenAI-compatible routes.
+    public var chat: ChatEngine
+    /// Who may set `X-Forwarded-For`.
+    public var proxies: TrustedProxies
     public var metrics: any MetricsFactory
     /// Renders every metric in Prometheus text format.
     public var renderMetrics: @Sendable () -> String
 
-    public init(store: RuntimeStore, loop: ReconcileLoop, webhook: GitWebhook, metrics: any MetricsFactory,
-                renderMetrics: @escaping @Sendable () -> String) {
+    public init(store: RuntimeStore, loop: ReconcileLoop, webhook: GitWebhook, chat: ChatEngine, proxies: TrustedProxies,
+                metrics: any MetricsFactory, renderMetrics: @escaping @Sendable () -> String) {
         self.store = store
         self.loop = loop
         self.webhook = webhook
+        self.chat = chat
+        self.proxies = proxies
         self.metrics = metrics
         self.renderMetrics = renderMetrics
     }
@@ -31,6 +37,8 @@ public struct NectarRouter: Sendable {
         router.add(middleware: JSONErrorMiddleware())
         HealthRoutes(store: store, metrics: metrics, renderMetrics: renderMetrics).add(to: router)
         webhook.add(to: router, loop: loop)
+        ChatRoutes(engine: chat, proxies: proxies).add(to: router)
+        OpenAIRoutes(engine: chat, proxies: proxies).add(to: router)
         AdminAPI(store: store, loop: loop).add(to: router.group("admin").add(middleware: OperatorAuthMiddleware(store: store)))
         return router
     }

@@ -110,13 +110,13 @@ final class DaemonHarness: @unchecked Sendable {
     }
 
     func request(_ method: String, _ path: String, token: String? = nil, body: Data? = nil,
-                 headers: [String: String] = [:]) async throws -> HTTPResult {
+                 headers: [String: String] = [:], session: URLSession = .shared) async throws -> HTTPResult {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.httpMethod = method
         request.httpBody = body
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        let (data, response) = try await URLSession.shared.data(for: request)
+        let (data, response) = try await session.data(for: request)
         let http = response as! HTTPURLResponse
         var fields: [String: String] = [:]
         for (name, value) in http.allHeaderFields { fields["\(name)".lowercased()] = "\(value)" }

@@ -35,6 +35,7 @@ import Testing
         "webhook.secretEnv": "ACME_WEBHOOK_SECRET",
         "http.idleTimeout": "2m",
         "http.requestTimeout": "45s",
+        "http.trustedProxies": "10.0.0.0/8, 127.0.0.1",
         "log.level": "debug",
         "log.format": "json",
     ]
@@ -64,6 +65,7 @@ import Testing
         settings.webhookSecretEnv = "ACME_WEBHOOK_SECRET"
         settings.idleTimeout = SpecDuration(seconds: 120)
         settings.requestTimeout = SpecDuration(seconds: 45)
+        settings.trustedProxies = "10.0.0.0/8, 127.0.0.1"
         settings.logLevel = "debug"
         settings.logFormat = "json"
         return settings

@@ -79,7 +79,9 @@ import Testing
             files["bots/beta.yaml"] = ReconcileYAML.bot("beta")
             files["bots/gamma.yaml"] = ReconcileYAML.bot("gamma", honeyJars: ["faq"])
             let third = try scenario.commit(files, message: "fixed")
-            let fixed = try scenario.apply(third)
+            // It removes the only operator, which the mass-delete guard holds back until allowed.
+            #expect(try scenario.apply(third).run.outcome == .refused)
+            let fixed = try scenario.apply(third, policy: ApplyPolicy(allowMassDelete: true))
             #expect(fixed.run.outcome == .applied)
             #expect(try #require(fixed.plan).reconcileLines == ["delete Operator alice", "update Bot alpha", "create Bot gamma"])
             #expect(try scenario.store.liveState().appliedRevision == third.id.hex)

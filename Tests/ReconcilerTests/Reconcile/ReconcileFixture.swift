@@ -119,6 +119,18 @@ func withReconcileScenario<Result>(bare: Bool = false, _ body: (ReconcileScenari
     return try withExtendedLifetime(scenario) { try body(scenario) }
 }
 
+/// Runs an async `body` with a fresh scenario whose directory is deleted afterwards.
+func withReconcileScenario<Result>(bare: Bool = false, _ body: (ReconcileScenario) async throws -> Result) async throws -> Result {
+    let directory = FileManager.default.temporaryDirectory
+        .appendingPathComponent("nectar-reconcile-\(UUID().uuidString)", isDirectory: true).path
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let scenario = try ReconcileScenario(directory: directory, bare: bare)
+    let result = try await body(scenario)
+    withExtendedLifetime(scenario) {}
+    return result
+}
+
 /// The whole live state: the store's view (objects with their metadata,
 /// every spec body, documents, markers) plus a raw dump of every table that
 /// holds declared state, so that "identical" really means identical.

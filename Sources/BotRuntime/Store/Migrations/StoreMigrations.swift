@@ -166,6 +166,7 @@ enum StoreMigrations {
                     """)
             }
         }
+        registerRuntime(&migrator)
         return migrator
     }
 }

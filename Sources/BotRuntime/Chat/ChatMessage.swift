@@ -1,0 +1,60 @@
+import Foundation
+
+/// One message of a conversation, as stored and as the transcript shows it.
+public struct ChatMessage: Sendable, Hashable, Codable {
+    /// Who wrote a message.
+    public enum Role: String, Sendable, Hashable, Codable, CaseIterable {
+        /// The application's user.
+        case user
+        /// The bot.
+        case assistant
+        /// A human operator answering through a handoff.
+        case `operator`
+        /// nectar itself (for example, that a person will answer).
+        case system
+    }
+
+    /// `msg_` + 22 base62 characters.
+    public var id: String
+    public var role: Role
+    public var text: String
+    public var at: Date
+    /// The bot's confidence in an assistant message.
+    public var confidence: Double?
+    /// The passages an assistant message quoted.
+    public var sources: [ChatSource]
+    /// The operator who wrote an operator message.
+    public var author: String?
+
+    public init(id: String, role: Role, text: String, at: Date, confidence: Double? = nil, sources: [ChatSource] = [],
+                author: String? = nil) {
+        self.id = id
+        self.role = role
+        self.text = text
+        self.at = at
+        self.confidence = confidence
+        self.sources = sources
+        self.author = author
+    }
+}
+
+/// A passage an answer was taken from.
+public struct ChatSource: Sendable, Hashable, Codable {
+    public var honeyJar: String
+    /// The document's path in the repository.
+    public var path: String
+    /// The document's title and the passage's heading.
+    public var title: String
+    /// The passage, shortened.
+    public var excerpt: String
+    /// Its relevance to the question, in [0, 1].
+    public var score: Double
+
+    public init(honeyJar: String, path: String, title: String, excerpt: String, score: Double) {
+        self.honeyJar = honeyJar
+        self.path = path
+        self.title = title
+        self.excerpt = excerpt
+        self.score = score
+    }
+}

@@ -1,0 +1,62 @@
+import BotRuntime
+import Foundation
+import Logging
+import Metrics
+import ServiceLifecycle
+
+/// The chat runtime of one daemon: the in-memory directory of bots and
+/// keys, the rate limiter, the writer of messages and usage, and the engine
+/// over them. As a `Service` it runs the writer's flushes and the
+/// directory's watch; on graceful shutdown it flushes what is left.
+public final class ChatRuntime: Service, Sendable {
+    public let engine: ChatEngine
+    let directory: BotDirectory
+    let limiter: RateLimiter
+    let writer: RuntimeWriter
+    let store: RuntimeStore
+    let logger: Logger
+    /// How often the directory checks for changes made by other processes.
+    let watchInterval: Duration
+
+    public init(store: RuntimeStore, metrics: any MetricsFactory, logger: Logger, flushInterval: Duration = .milliseconds(50),
+                watchInterval: Duration = .milliseconds(250), now: @escaping @Sendable () -> Date = { Date() }) {
+        let chatMetrics = ChatMetrics(factory: metrics)
+        let directory = BotDirectory(store: store, metrics: chatMetrics)
+        let limiter = RateLimiter()
+        let writer = RuntimeWriter(store: store, limiter: limiter, interval: flushInterval, logger: logger)
+        self.directory = directory
+        self.limiter = limiter
+        self.writer = writer
+        self.store = store
+        self.logger = logger
+        self.watchInterval = watchInterval
+        engine = ChatEngine(directory: directory, store: store, limiter: limiter, writer: writer,
+                            responder: KnowledgeResponder(store: store), metrics: chatMetrics, logger: logger, now: now)
+        // A change this process commits (an apply, a pause, a key revoked)
+        // applies to the very next request.
+        store.changes.observe { [directory] in directory.invalidate() }
+    }
+
+    /// Loads what must be in memory before the first request: the stored
+    /// rate counts of the current windows, the client-hash salt, the directory.
+    public func prepare(at now: Date = Date()) async throws(StoreError) {
+        limiter.load(try await store.rateCounts(since: now.addingTimeInterval(-86_400)), at: now)
+        engine.setClientHashSalt(try await store.clientHashSalt())
+        try await directory.refresh()
+    }
+
+    /// Writes the rows the chat path has buffered now.
+    public func flush() async throws(StoreError) {
+        try await writer.flush()
+    }
+
+    public func run() async throws {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.writer.run() }
+            group.addTask { await self.directory.watch(every: self.watchInterval) }
+            try? await gracefulShutdown()
+            group.cancelAll()
+        }
+        logger.info("chat runtime stopped; its last rows are written")
+    }
+}

@@ -1,0 +1,102 @@
+import BotRuntime
+import Foundation
+import Hummingbird
+
+/// The OpenAI-compatible API: `POST /v1/chat/completions` (with
+/// `stream: true` as server-sent events) and `GET /v1/models`, so any
+/// OpenAI SDK is a nectar client (`base_url` nectar, `api_key` the bot's key).
+struct OpenAIRoutes: Sendable {
+    let engine: ChatEngine
+    let proxies: TrustedProxies
+
+    /// Larger than the chat route's: the client sends the history too.
+    static let maxBodyBytes = 256 * 1024
+
+    func add(to router: Router<NectarRequestContext>) {
+        let engine = self.engine, proxies = self.proxies
+        router.post("v1/chat/completions") { request, context in
+            try await Self.openAI {
+                try await Self.completion(request, context: context, engine: engine, proxies: proxies)
+            }
+        }
+        router.get("v1/models") { request, _ in
+            try await Self.openAI {
+                let specs = try await engine.models(credential: try Credential.presented(in: request)).mapError(APIError.init).get()
+                return JSONBody.response(ModelListView(data: specs.map {
+                    .init(id: $0.name, created: 0, ownedBy: $0.metadata.owner ?? "nectar")
+                }))
+            }
+        }
+    }
+
+    /// Runs a handler, answering its errors in OpenAI's shape.
+    static func openAI(_ body: () async throws -> Response) async throws -> Response {
+        do {
+            return try await body()
+        } catch let error as APIError {
+            throw OpenAIError(error)
+        }
+    }
+
+    static func completion(_ request: Request, context: NectarRequestContext, engine: ChatEngine,
+                           proxies: TrustedProxies) async throws -> Response {
+        let started = ContinuousClock.now
+        let credential = try Credential.presented(in: request)
+        let body = try await RequestJSON.decode(OpenAIChatRequest.self, from: request, limit: maxBodyBytes)
+        let (question, history) = try body.conversation()
+        let conversation = body.nectar?.conversationId ?? request.header(named: "X-Nectar-Conversation-Id")
+        let result = await engine.chat(ChatRequest(route: .openAI, bot: body.model, credential: credential,
+                                                   clientAddress: proxies.client(of: request, context: context), message: question,
+                                                   conversationID: conversation, history: history, receivedAt: started))
+        let reply: ChatReply
+        switch result.outcome {
+        case .success(let answer): reply = answer
+        case .failure(let failure):
+            var error = APIError(failure)
+            if let rate = result.rate { error.headers.append(contentsOf: RateHeaders.fields(rate, refused: failure.isRateLimited)) }
+            throw error
+        }
+        var response = body.stream == true
+            ? stream(reply, model: body.model, includeUsage: body.streamOptions?.includeUsage == true)
+            : JSONBody.response(ChatCompletionView(reply: reply, model: body.model))
+        if let rate = result.rate { response.headers.append(contentsOf: RateHeaders.fields(rate)) }
+        return response
+    }
+
+    /// The answer as `chat.completion.chunk` events: the role, the text in
+    /// pieces, the finish with the `nectar` object, optionally the usage,
+    /// then `data: [DONE]`.
+    static func stream(_ reply: ChatReply, model: String, includeUsage: Bool) -> Response {
+        let id = "chatcmpl-" + reply.messageID, created = Int(reply.createdAt.timeIntervalSince1970)
+        var chunks = [ChatCompletionChunkView(id: id, created: created, model: model, content: "", role: "assistant")]
+        for piece in pieces(of: reply.reply) {
+            chunks.append(ChatCompletionChunkView(id: id, created: created, model: model, content: piece))
+        }
+        chunks.append(ChatCompletionChunkView(id: id, created: created, model: model, finishReason: "stop", nectar: NectarView(reply)))
+        if includeUsage { chunks.append(ChatCompletionChunkView(id: id, created: created, model: model, usage: Usage(reply))) }
+        let encoder = JSONBody.encoder()
+        let events = chunks.compactMap { chunk in try? encoder.encode(chunk) }.map { data in
+            ByteBuffer(string: "data: " + String(decoding: data, as: UTF8.self) + "\n\n")
+        } + [ByteBuffer(string: "data: [DONE]\n\n")]
+        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+                        body: ResponseBody { writer in
+                            for event in events { try await writer.write(event) }
+                            try await writer.finish(nil)
+                        })
+    }
+
+    /// A reply in word-sized pieces (each with the spacing that follows it).
+    static func pieces(of text: String) -> [String] {
+        var pieces: [String] = []
+        var current = ""
+        for character in text {
+            current.append(character)
+            if character == " " || character == "\n" {
+                pieces.append(current)
+                current = ""
+            }
+        }
+        if !current.isEmpty { pieces.append(current) }
+        return pieces
+    }
+}

@@ -1,0 +1,301 @@
+import BotRuntime
+import Foundation
+import GRDB
+import Hummingbird
+import Logging
+import NectarServer
+import Reconciler
+import Synchronization
+
+/// Issue 12's benchmark: the chat path's throughput and latency under
+/// `wrk`, next to a bare Hummingbird route measured in the same run.
+///
+/// One process serves both: a bare `Application` whose one POST route
+/// reads the body and answers a fixed JSON object (the floor: HTTP parsing,
+/// routing and writing, nothing of nectar), and a real `NectarDaemon` on a
+/// database applied from a temporary git repository: `--bots` typical bots
+/// (10,000 by default) plus a private bot with a key and a public bot
+/// answering from a honey jar of 40 documents. Each scenario runs
+/// `--runs` times for `--seconds` with `wrk`, interleaved with the bare
+/// route, so drift in the machine's speed hits both alike; the medians are
+/// compared. After the runs the daemon shuts down gracefully and the usage
+/// rows are counted: every answered request must have its row.
+struct ChatBenchmark {
+    var bots: Int
+    var seconds: Int
+    var runs: Int
+    var connections: Int
+
+    struct Scenario {
+        var name: String
+        var path: String
+        var body: String
+        var headers: [String: String]
+    }
+
+    struct Result {
+        var requestsPerSecond: Double
+        var p50: Double
+        var p99: Double
+        var requests: Int
+        var non2xx: Int
+    }
+
+    func run() async throws {
+        guard let wrk = Self.which("wrk") else {
+            throw BenchmarkFailure(message: "wrk is not installed (apt-get install wrk)")
+        }
+        let root = FileManager.default.temporaryDirectory
+            .appendingPathComponent("nectar-chat-bench-\(ProcessInfo.processInfo.processIdentifier)").path
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+
+        let repository = try GitRepository.create(at: root + "/repo", bare: true)
+        var files = SyntheticRepository(botCount: bots).files()
+        for (path, text) in Self.files() { files[path] = Array(text.utf8) }
+        try repository.commit(files: files, message: "bench bots")
+
+        var logger = Logger(label: "nectar-bench")
+        logger.logLevel = .error
+        var settings = ServeSettings()
+        settings.database = root + "/nectar.sqlite"
+        settings.listen = "127.0.0.1:0"
+        settings.keyDirectory = root + "/keys"
+        settings.repository = root + "/repo"
+        settings.mirrorDirectory = root + "/mirrors"
+        let daemon = try NectarDaemon(settings: settings, environment: [:], logger: logger, handleSignals: false)
+        let daemonTask = Task { try await daemon.run() }
+        let bare = try await Self.startBareRoute()
+        let nectarPort = try await Self.wait("the daemon listens") { daemon.port }
+        _ = try await Self.wait("the first reconcile finished") { await daemon.loop.runsCompleted >= 1 ? true : nil }
+        let rssServing = Self.residentMiB()
+        guard let key = KeyDirectory(path: settings.keyDirectory).read(bot: "bench")?.active.key else {
+            throw BenchmarkFailure(message: "the bench bot's key was not written")
+        }
+
+        let question = #"{"message": "How long does international delivery take?"}"#
+        let json = ["Content-Type": "application/json"]
+        let bearer = json.merging(["Authorization": "Bearer \(key)"]) { a, _ in a }
+        let floor = Scenario(name: "bare Hummingbird POST route", path: "http://127.0.0.1:\(bare)/bare", body: question, headers: json)
+        let scenarios = [
+            Scenario(name: "POST /v1/bots/bench/chat (key, knowledge answer)", path: "http://127.0.0.1:\(nectarPort)/v1/bots/bench/chat",
+                     body: question, headers: bearer),
+            Scenario(name: "POST /v1/public/bench-public/chat (no key, per-client budget)",
+                     path: "http://127.0.0.1:\(nectarPort)/v1/public/bench-public/chat", body: question, headers: json),
+            Scenario(name: "POST /v1/chat/completions (key, OpenAI shape)", path: "http://127.0.0.1:\(nectarPort)/v1/chat/completions",
+                     body: #"{"model": "bench", "messages": [{"role": "user", "content": "How long does international delivery take?"}]}"#,
+                     headers: bearer),
+        ]
+        print("\(bots + 2) bots applied; resident memory of the process (the daemon and the small bare app) before load: \(String(format: "%.0f", rssServing)) MiB")
+        print("wrk: \(connections) connections, 2 threads, \(seconds) s per run, median of \(runs) runs; \(ProcessInfo.processInfo.activeProcessorCount) cores shared by wrk and the server")
+
+        var floorResults: [Result] = []
+        var results = Array(repeating: [Result](), count: scenarios.count)
+        for _ in 0..<runs {
+            floorResults.append(try load(wrk, floor, root: root))
+            for (index, scenario) in scenarios.enumerated() {
+                results[index].append(try load(wrk, scenario, root: root))
+            }
+        }
+        let floorMedian = Self.median(floorResults)
+        print("")
+        print(Self.row("scenario", "req/s", "ratio", "p50 ms", "p99 ms", "non-2xx"))
+        print(Self.row(floor.name, String(format: "%.0f", floorMedian.requestsPerSecond), "1.00",
+                       String(format: "%.2f", floorMedian.p50), String(format: "%.2f", floorMedian.p99), "\(floorResults.map(\.non2xx).reduce(0, +))"))
+        var answered = 0
+        for (index, scenario) in scenarios.enumerated() {
+            let median = Self.median(results[index])
+            answered += results[index].map { $0.requests - $0.non2xx }.reduce(0, +)
+            print(Self.row(scenario.name, String(format: "%.0f", median.requestsPerSecond),
+                           String(format: "%.2f", median.requestsPerSecond / floorMedian.requestsPerSecond),
+                           String(format: "%.2f", median.p50), String(format: "%.2f", median.p99),
+                           "\(results[index].map(\.non2xx).reduce(0, +))"))
+        }
+
+        print("")
+        print("resident memory after the runs: \(String(format: "%.0f", Self.residentMiB())) MiB (peak \(String(format: "%.0f", Self.residentMiB(peak: true))) MiB)")
+        await daemon.shutdown()
+        try await daemonTask.value
+        let rows = try await DatabaseQueue(path: settings.database).read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM usage_event WHERE outcome = 'answered'") ?? 0
+        }
+        print("")
+        print("usage rows after a graceful shutdown: \(rows) answered, for \(answered) 2xx answers counted by wrk\(rows == answered ? "" : " (MISMATCH)")")
+        if rows != answered { throw BenchmarkFailure(message: "usage rows and answers differ") }
+    }
+
+    /// One `wrk` run of a scenario.
+    func load(_ wrk: String, _ scenario: Scenario, root: String) throws -> Result {
+        var script = "wrk.method = \"POST\"\nwrk.body = [[\(scenario.body)]]\n"
+        for (name, value) in scenario.headers.sorted(by: { $0.key < $1.key }) { script += "wrk.headers[\"\(name)\"] = \"\(value)\"\n" }
+        let scriptPath = root + "/scenario.lua"
+        // The script holds a key: readable by this user only.
+        FileManager.default.createFile(atPath: scriptPath, contents: Data(script.utf8), attributes: [.posixPermissions: 0o600])
+        let output = try Self.capture(wrk, ["-t2", "-c\(connections)", "-d\(seconds)s", "--latency", "-s", scriptPath, scenario.path])
+        guard let result = Self.parse(output) else {
+            throw BenchmarkFailure(message: "could not read wrk's output for \(scenario.name):\n\(output)")
+        }
+        return result
+    }
+
+    static func parse(_ output: String) -> Result? {
+        var rate: Double?, p50: Double?, p99: Double?, requests: Int?, non2xx = 0
+        for line in output.split(separator: "\n") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard let first = fields.first else { continue }
+            if first == "Requests/sec:", fields.count > 1 { rate = Double(fields[1]) }
+            if first == "50%", fields.count > 1 { p50 = milliseconds(String(fields[1])) }
+            if first == "99%", fields.count > 1 { p99 = milliseconds(String(fields[1])) }
+            if fields.count > 1, fields[1] == "requests", let count = Int(first) { requests = count }
+            if line.contains("Non-2xx or 3xx responses:"), let count = fields.last.flatMap({ Int($0) }) { non2xx = count }
+        }
+        guard let rate, let p50, let p99, let requests else { return nil }
+        return Result(requestsPerSecond: rate, p50: p50, p99: p99, requests: requests, non2xx: non2xx)
+    }
+
+    /// `812.00us`, `1.20ms`, `2.01s` in milliseconds.
+    static func milliseconds(_ text: String) -> Double? {
+        for (suffix, scale) in [("us", 0.001), ("ms", 1.0), ("s", 1000.0)] where text.hasSuffix(suffix) {
+            return Double(text.dropLast(suffix.count)).map { $0 * scale }
+        }
+        return nil
+    }
+
+    static func median(_ results: [Result]) -> Result {
+        func middle(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+        return Result(requestsPerSecond: middle(results.map(\.requestsPerSecond)), p50: middle(results.map(\.p50)),
+                      p99: middle(results.map(\.p99)), requests: results.map(\.requests).reduce(0, +),
+                      non2xx: results.map(\.non2xx).reduce(0, +))
+    }
+
+    static func row(_ columns: String...) -> String {
+        let widths = [64, 9, 6, 8, 8, 8]
+        return zip(columns, widths).map { text, width in text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
+            .joined(separator: " ")
+    }
+
+    /// This process's resident set (or its peak), from /proc.
+    static func residentMiB(peak: Bool = false) -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+        let field = peak ? "VmHWM:" : "VmRSS:"
+        for line in status.split(separator: "\n") where line.hasPrefix(field) {
+            let kilobytes = line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first.flatMap { Double($0) } ?? 0
+            return kilobytes / 1024
+        }
+        return 0
+    }
+
+    /// The floor: a Hummingbird application with one POST route that reads
+    /// the body and answers fixed JSON. Returns its port.
+    static func startBareRoute() async throws -> Int {
+        let router = Router()
+        router.post("bare") { request, _ -> Response in
+            let body = try await request.body.collect(upTo: 64 * 1024)
+            let reply = ByteBuffer(string: #"{"reply":"ok","bytes":\#(body.readableBytes)}"#)
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: reply))
+        }
+        let port = PortBox()
+        var logger = Logger(label: "bare")
+        logger.logLevel = .error
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { channel in port.set(channel.localAddress?.port) }, logger: logger)
+        Task { try await app.runService(gracefulShutdownSignals: []) }
+        return try await wait("the bare route listens") { port.value }
+    }
+
+    static func wait<T>(_ what: String, _ value: () async -> T?) async throws -> T {
+        for _ in 0..<600 {
+            if let found = await value() { return found }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw BenchmarkFailure(message: "timed out waiting until \(what)")
+    }
+
+    static func which(_ program: String) -> String? {
+        for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {
+            let path = "\(directory)/\(program)"
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return nil
+    }
+
+    static func capture(_ executable: String, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The bench bots: a honey jar of 40 documents (four shop documents and
+    /// 36 generated ones), a private bot and a public one with budgets far
+    /// above what a run sends.
+    static func files() -> [String: String] {
+        let limits = "rateLimits: {perHour: 1000000000, perDay: 1000000000}"
+        var files = [
+            "bots/bench-jar.yaml": "apiVersion: nectar/v1\nkind: HoneyJar\nmetadata: {name: bench-shop}\nspec:\n  sources: [\"knowledge/bench/*.md\"]\n",
+            "bots/bench/bench.yaml": "apiVersion: nectar/v1\nkind: Bot\nmetadata: {name: bench}\nspec:\n  honeyJars: [bench-shop]\n  \(limits)\n",
+            "bots/bench/public.yaml": "apiVersion: nectar/v1\nkind: Bot\nmetadata: {name: bench-public}\nspec:\n  honeyJars: [bench-shop]\n  visibility: public\n  \(limits)\n",
+        ]
+        files["knowledge/bench/shipping.md"] = """
+            # Shipping
+
+            ## Delivery times
+            Orders placed before 2 pm ship the same working day. Standard delivery takes three to five working days;
+            express delivery arrives the next working day.
+
+            ## International orders
+            We ship honey and equipment to most countries in Europe. International delivery takes seven to ten working
+            days, and customs fees are paid by the recipient.
+            """
+        files["knowledge/bench/returns.md"] = """
+            # Returns
+
+            Unopened items can be returned within 30 days for a full refund. For hygiene reasons opened honey cannot
+            be returned unless it arrived damaged. Refunds reach your account within five working days.
+            """
+        files["knowledge/bench/payments.md"] = """
+            # Payments
+
+            We accept debit and credit cards, PayPal and bank transfer. Card payments are taken when the order ships.
+            """
+        files["knowledge/bench/care.md"] = """
+            # Caring for honey
+
+            Keep honey at room temperature in a closed jar. Crystallised honey is safe; warm the jar in water to melt it.
+            """
+        // Generated documents: headings and sentences over a shared
+        // vocabulary, so that the question's words occur across the jar.
+        let words = ["order", "delivery", "honey", "jar", "hive", "wax", "candle", "refund", "account", "parcel", "courier",
+                     "working", "days", "label", "invoice", "gift", "card", "store", "europe", "customs", "price", "stock"]
+        var seed: UInt64 = 12_345
+        func next(_ bound: Int) -> Int {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((seed >> 33) % UInt64(bound))
+        }
+        for index in 0..<36 {
+            var text = "# Topic \(index)\n"
+            for section in 0..<3 {
+                text += "\n## Part \(section) of topic \(index)\n"
+                for _ in 0..<5 {
+                    text += (0..<12).map { _ in words[next(words.count)] }.joined(separator: " ").capitalized + ".\n"
+                }
+            }
+            files["knowledge/bench/topic-\(index).md"] = text
+        }
+        return files
+    }
+}
+
+/// A port set once by a server callback.
+final class PortBox: Sendable {
+    private let port = Mutex<Int?>(nil)
+
+    func set(_ value: Int?) { port.withLock { $0 = value } }
+    var value: Int? { port.withLock { $0 } }
+}
