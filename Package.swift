@@ -87,6 +87,7 @@ let package = Package(
                 "Reconciler", "BotRuntime", "NectarServer", "CYAML",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: strict
         ),

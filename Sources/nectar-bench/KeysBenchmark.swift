@@ -1,4 +1,5 @@
 import BotRuntime
+import Metrics
 import Foundation
 #if canImport(Crypto)
 import Crypto
@@ -17,7 +18,7 @@ struct KeysBenchmark {
     let runs: Int
     var keyCount = 10_000
 
-    func run() throws {
+    func run() async throws {
         let root = FileManager.default.temporaryDirectory
             .appendingPathComponent("nectar-keys-bench-\(ProcessInfo.processInfo.processIdentifier)").path
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
@@ -50,6 +51,14 @@ struct KeysBenchmark {
             }
         }
 
+        // The chat path's check: the daemon's in-memory directory of key
+        // digests (refreshed on the store's change signal, not per request).
+        let directory = BotDirectory(store: store, metrics: ChatMetrics(factory: NOOPMetricsHandler.instance))
+        let snapshot = try await directory.snapshot()
+        guard let found = KeyDigest(presented: valid).flatMap(snapshot.key), found.isValid(at: now) else {
+            throw BenchmarkFailure(message: "the directory does not know the valid key")
+        }
+
         var sink = 0
         #if canImport(Crypto)
         let baselineName = "bare SHA-256 of the 39-byte key (digest only)"
@@ -71,6 +80,9 @@ struct KeysBenchmark {
             }),
             ("unknown well-formed key, cached as unknown", measure {
                 sink &+= cached.verify(unknown).isValid ? 1 : 0
+            }),
+            ("valid key, chat path: in-memory directory (parse + checksum + SHA-256 + lookup)", measure {
+                sink &+= (KeyDigest(presented: valid).flatMap(snapshot.key)?.isValid(at: now) ?? false) ? 1 : 0
             }),
             ("garbage rejected by checksum (no database)", measure {
                 sink &+= cached.verify(badChecksum).isValid ? 1 : 0

@@ -30,11 +30,11 @@ do {
     case "drift":
         try DriftBenchmark(bots: option("--bots", default: 10_000), runs: option("--runs", default: 5)).run()
     case "chat":
-        // `chat [--bots 10000] [--seconds 10] [--runs 3] [--connections 32]`: needs wrk.
+        // `chat [--bots 10000] [--seconds 10] [--runs 3] [--connections 32] [--question TEXT]`: needs wrk.
         try await ChatBenchmark(bots: option("--bots", default: 10_000), seconds: option("--seconds", default: 10), runs: option("--runs", default: 3),
-                                connections: option("--connections", default: 32)).run()
+                                connections: option("--connections", default: 32), question: optionString("--question")).run()
     case "keys":
-        try KeysBenchmark(runs: option("--runs", default: 5)).run()
+        try await KeysBenchmark(runs: option("--runs", default: 5)).run()
     case "generate":
         // `generate --out PATH [--bots N]`: writes the synthetic repository and keeps it.
         let repository = try GitRepository.create(at: optionString("--out")!, bare: true)

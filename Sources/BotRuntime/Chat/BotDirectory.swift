@@ -48,9 +48,12 @@ public final class BotDirectory: Sendable {
         return try await refresh()
     }
 
-    /// Marks the view stale: the next `snapshot()` reads the store again.
+    /// Marks the view stale and starts reading the store again at once, so
+    /// that the next request rarely waits; a request that comes before the
+    /// read is done waits for it.
     public func invalidate() {
         state.withLock { $0.generation += 1 }
+        Task { _ = try? await self.refresh() }
     }
 
     /// Reads the store again (one refresh at a time; callers share it).
@@ -107,7 +110,7 @@ public final class BotDirectory: Sendable {
             if let json = specs[row.name] { spec = try? decoder.decode(BotSpec.self, from: Data(json.utf8)) }
             guard let spec else { continue }
             bots[row.name] = LiveBot(spec: spec, specHash: row.specHash, pausedAt: row.pausedAt, pausedBy: row.pausedBy,
-                                     pausedReason: row.pausedReason, metrics: previous.bots[row.name]?.metrics ?? metrics.bot(row.name))
+                                     pausedReason: row.pausedReason, metrics: previous.bots[row.name]?.metrics ?? BotMetricsSlot(bot: row.name, metrics: metrics))
         }
         var keys: [KeyDigest: LiveKey] = [:]
         for key in try await store.usableKeys() {
@@ -125,7 +128,9 @@ public struct LiveBot: Sendable {
     public let pausedAt: Date?
     public let pausedBy: String?
     public let pausedReason: String?
-    let metrics: BotMetrics
+    /// Its metric handles, made on its first request (not at load: 10,000
+    /// bots would mean 50,000 registrations before the first answer).
+    let metrics: BotMetricsSlot
 
     public var name: String { spec.name }
 }

@@ -15,7 +15,8 @@ public final class ChatMetrics: Sendable {
     }
 
     /// The handles of one bot, made on its first request and kept for the
-    /// process's life (the directory holds them on the bot's entry).
+    /// process's life (the directory's entry for the bot holds them in a
+    /// `BotMetricsSlot`).
     func bot(_ name: String) -> BotMetrics {
         bots.withLock { bots in
             if let existing = bots[name] { return existing }
@@ -41,5 +42,28 @@ final class BotMetrics: Sendable {
     func record(_ outcome: UsageRecord.Outcome, nanoseconds: Int64) {
         requests[UsageRecord.Outcome.allCases.firstIndex(of: outcome) ?? 0].increment()
         latency.recordNanoseconds(nanoseconds)
+    }
+}
+
+/// One bot's metric handles, made on first use and then kept; the slot
+/// stays with the bot across directory refreshes.
+final class BotMetricsSlot: Sendable {
+    private let bot: String
+    private let metrics: ChatMetrics
+    private let handles = Mutex<BotMetrics?>(nil)
+
+    init(bot: String, metrics: ChatMetrics) {
+        self.bot = bot
+        self.metrics = metrics
+    }
+
+    func record(_ outcome: UsageRecord.Outcome, nanoseconds: Int64) {
+        let made = handles.withLock { handles in
+            if let handles { return handles }
+            let made = metrics.bot(bot)
+            handles = made
+            return made
+        }
+        made.record(outcome, nanoseconds: nanoseconds)
     }
 }

@@ -5,7 +5,8 @@ import Synchronization
 /// Recent conversations in memory: their binding and last messages, so a
 /// chat turn reads no database row for a conversation it served lately.
 /// Messages reach the store through `RuntimeWriter`; the cache is updated
-/// first, so it is never behind the store.
+/// first, so it is never behind the store. It keeps what a responder needs
+/// (role, text, time), not the sources: transcripts are read from the store.
 final class ConversationCache: Sendable {
     struct Entry: Sendable {
         var record: ConversationRecord
@@ -18,21 +19,35 @@ final class ConversationCache: Sendable {
 
     private struct State {
         var entries: [String: Entry] = [:]
+        /// The size above which the next eviction runs; raised after an
+        /// eviction that could not get under the capacity, so the sort is
+        /// paid once per tenth of growth, not on every append.
+        var evictAbove: Int
     }
 
     /// Monotonic nanoseconds.
     private static var now: UInt64 { DispatchTime.now().uptimeNanoseconds }
     /// Entries used this recently are never evicted: their newest messages
     /// may still be on their way to the store.
-    private static let protectedNanoseconds: UInt64 = 5_000_000_000
+    private let protectedNanoseconds: UInt64
 
     private let capacity: Int
     private let keep: Int
-    private let state = Mutex(State())
+    private let state: Mutex<State>
 
-    init(capacity: Int = 20_000, keep: Int = 100) {
+    init(capacity: Int = 10_000, keep: Int = 100, protected: Duration = .seconds(1)) {
         self.capacity = capacity
         self.keep = keep
+        protectedNanoseconds = UInt64(protected.components.seconds) * 1_000_000_000
+            + UInt64(protected.components.attoseconds / 1_000_000_000)
+        state = Mutex(State(evictAbove: capacity))
+    }
+
+    /// A message as the cache keeps it: without its sources.
+    private static func slim(_ message: ChatMessage) -> ChatMessage {
+        var copy = message
+        copy.sources = []
+        return copy
     }
 
     func entry(_ id: String) -> Entry? {
@@ -46,7 +61,7 @@ final class ConversationCache: Sendable {
     func remember(_ record: ConversationRecord, recent: [ChatMessage], count: Int) {
         state.withLock { state in
             guard state.entries[record.id] == nil else { return }
-            state.entries[record.id] = Entry(record: record, recent: Array(recent.suffix(keep)), count: count, lastUsed: Self.now)
+            state.entries[record.id] = Entry(record: record, recent: recent.suffix(keep).map(Self.slim), count: count, lastUsed: Self.now)
             evictIfFull(&state)
         }
     }
@@ -56,7 +71,7 @@ final class ConversationCache: Sendable {
         state.withLock { state in
             var entry = state.entries[record.id] ?? Entry(record: record, recent: [], count: knownCount, lastUsed: Self.now)
             let first = entry.count
-            entry.recent += messages
+            entry.recent += messages.map(Self.slim)
             if entry.recent.count > keep { entry.recent.removeFirst(entry.recent.count - keep) }
             entry.count += messages.count
             entry.lastUsed = Self.now
@@ -67,11 +82,13 @@ final class ConversationCache: Sendable {
     }
 
     private func evictIfFull(_ state: inout State) {
-        guard state.entries.count > capacity else { return }
-        // Drop the least recently used tenth in one pass, sparing any used
-        // in the last few seconds (the cache may exceed its capacity then).
-        let cutoff = min(state.entries.values.map(\.lastUsed).sorted()[capacity / 10],
-                         Self.now &- Self.protectedNanoseconds)
+        guard state.entries.count > state.evictAbove else { return }
+        // Drop the least recently used down to nine tenths of the capacity
+        // in one pass, sparing any used in the last second (their newest
+        // messages may not be in the store yet).
+        let sorted = state.entries.values.map(\.lastUsed).sorted()
+        let cutoff = min(sorted[state.entries.count - capacity * 9 / 10 - 1], Self.now &- protectedNanoseconds)
         state.entries = state.entries.filter { $0.value.lastUsed > cutoff }
+        state.evictAbove = max(capacity, state.entries.count + capacity / 10)
     }
 }

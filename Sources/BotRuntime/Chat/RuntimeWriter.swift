@@ -63,11 +63,16 @@ public final class RuntimeWriter: Sendable {
                 logger.error("writing chat rows failed; they are kept and retried", metadata: ["error": "\(error.description)"])
             }
         }
-        do throws(StoreError) {
-            try await flush()
-        } catch {
-            logger.error("the last write of chat rows failed", metadata: ["error": "\(error.description)"])
-        }
+        // The last write runs in a task of its own: this one is cancelled,
+        // and a cancelled task's database access is refused.
+        let logger = self.logger
+        await Task {
+            do throws(StoreError) {
+                try await self.flush()
+            } catch {
+                logger.error("the last write of chat rows failed", metadata: ["error": "\(error.description)"])
+            }
+        }.value
     }
 }
 

@@ -102,23 +102,30 @@ public enum PorterStemmer {
             if ends("y"), hasVowel(b.count - 1) { b[b.count - 1] = 0x69 }
         }
 
+        /// Suffix tables, longest first, sorted once.
+        static let step2Rules: [(String, String)] = [
+            ("ational", "ate"), ("tional", "tion"), ("enci", "ence"), ("anci", "ance"), ("izer", "ize"),
+            ("bli", "ble"), ("alli", "al"), ("entli", "ent"), ("eli", "e"), ("ousli", "ous"),
+            ("ization", "ize"), ("ation", "ate"), ("ator", "ate"), ("alism", "al"), ("iveness", "ive"),
+            ("fulness", "ful"), ("ousness", "ous"), ("aliti", "al"), ("iviti", "ive"), ("biliti", "ble"),
+            ("logi", "log"),
+        ].sorted { $0.0.count > $1.0.count }
+        static let step3Rules: [(String, String)] = [
+            ("icate", "ic"), ("ative", ""), ("alize", "al"), ("iciti", "ic"), ("ical", "ic"), ("ful", ""), ("ness", ""),
+        ].sorted { $0.0.count > $1.0.count }
+        static let step4Suffixes = ["al", "ance", "ence", "er", "ic", "able", "ible", "ant", "ement", "ment", "ent", "ion", "ou",
+                                    "ism", "ate", "iti", "ous", "ive", "ize"].sorted { $0.count > $1.count }
+
         mutating func step2() {
-            apply([("ational", "ate"), ("tional", "tion"), ("enci", "ence"), ("anci", "ance"), ("izer", "ize"),
-                   ("bli", "ble"), ("alli", "al"), ("entli", "ent"), ("eli", "e"), ("ousli", "ous"),
-                   ("ization", "ize"), ("ation", "ate"), ("ator", "ate"), ("alism", "al"), ("iveness", "ive"),
-                   ("fulness", "ful"), ("ousness", "ous"), ("aliti", "al"), ("iviti", "ive"), ("biliti", "ble"),
-                   ("logi", "log")].sorted { $0.0.count > $1.0.count }, minimum: 0)
+            apply(Self.step2Rules, minimum: 0)
         }
 
         mutating func step3() {
-            apply([("icate", "ic"), ("ative", ""), ("alize", "al"), ("iciti", "ic"), ("ical", "ic"), ("ful", ""), ("ness", "")]
-                .sorted { $0.0.count > $1.0.count }, minimum: 0)
+            apply(Self.step3Rules, minimum: 0)
         }
 
         mutating func step4() {
-            let suffixes = ["al", "ance", "ence", "er", "ic", "able", "ible", "ant", "ement", "ment", "ent", "ion", "ou",
-                            "ism", "ate", "iti", "ous", "ive", "ize"].sorted { $0.count > $1.count }
-            for suffix in suffixes where ends(suffix) {
+            for suffix in Self.step4Suffixes where ends(suffix) {
                 let length = stemLength(suffix)
                 guard measure(length) > 1 else { return }
                 if suffix == "ion" {

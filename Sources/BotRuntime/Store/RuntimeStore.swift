@@ -33,7 +33,9 @@ public struct RuntimeStore: Sendable {
                 // dirty pages spill to the WAL over and over (hundreds of
                 // thousands of writes). 64 MB keeps a large apply in memory
                 // until its commit; the cache only grows as it is used.
-                try db.execute(sql: "PRAGMA cache_size = -65536")
+                // Reader connections (up to five) get 4 MB each, so they do
+                // not multiply the writer's 64 MB.
+                try db.execute(sql: db.configuration.readonly ? "PRAGMA cache_size = -4096" : "PRAGMA cache_size = -65536")
                 try db.execute(sql: "PRAGMA foreign_keys = ON")
             }
             let pool = try DatabasePool(path: path, configuration: configuration)
