@@ -34,11 +34,15 @@ public final class BotDirectory: Sendable {
 
     private let store: any RuntimeStateStore
     private let metrics: ChatMetrics
+    /// The passages the knowledge responder searches: refreshed with the
+    /// bots (a revision that changes knowledge moves the state version too).
+    public let knowledge: KnowledgeIndex
     private let state = Mutex(State())
 
-    public init(store: any RuntimeStateStore, metrics: ChatMetrics) {
+    public init(store: any RuntimeStateStore, metrics: ChatMetrics, knowledge: KnowledgeIndex = KnowledgeIndex()) {
         self.store = store
         self.metrics = metrics
+        self.knowledge = knowledge
     }
 
     /// The current view; waits for a refresh only after an invalidation.
@@ -99,6 +103,7 @@ public final class BotDirectory: Sendable {
 
     private func load(previous: Snapshot) async throws(StoreError) -> Snapshot {
         let version = try await store.declaredStateVersion()
+        try await knowledge.refresh(from: store)
         let rows = try await store.liveBotRows()
         let changed = rows.filter { previous.bots[$0.name]?.specHash != $0.specHash }.map(\.name)
         let specs = try await store.botSpecJSON(changed)

@@ -2,7 +2,8 @@ import Foundation
 import Synchronization
 
 /// The embedded `knowledge` responder: finds the passages of the bot's own
-/// honey jars that best match the question (SQLite FTS5, BM25) and quotes
+/// honey jars that best match the question (BM25 over the in-memory
+/// `PassageCorpus`, no database read) and quotes
 /// the best one, with a confidence from how strong the match is and how
 /// much of the question it covers. Below the bot's `confidenceThreshold` it
 /// says it is not sure instead of quoting a weak match. No network.
@@ -13,12 +14,11 @@ public struct KnowledgeResponder: Responder {
     /// The longest excerpt quoted, in characters.
     static let excerptLength = 600
 
-    private let store: any RuntimeStateStore
-    private let terms: PassageTerms
+    private let index: KnowledgeIndex
 
-    public init(store: any RuntimeStateStore) {
-        self.store = store
-        self.terms = PassageTerms()
+    /// Answers from `index`, which the bot directory keeps current.
+    public init(index: KnowledgeIndex) {
+        self.index = index
     }
 
     public func answer(_ question: ResponderQuestion) async throws -> ResponderAnswer {
@@ -28,11 +28,9 @@ public struct KnowledgeResponder: Responder {
                                    completionTokens: ResponderAnswer.estimatedTokens(reply))
         }
         let query = QueryTerms(question.text)
-        var hits: [PassageHit] = []
-        if !query.words.isEmpty, !question.bot.honeyJars.isEmpty {
-            hits = try await store.searchPassages(query.words, jars: question.bot.honeyJars, limit: Self.candidates)
-        }
-        let scored = hits.map { hit in (hit, Confidence.of(hit, stems: query.stems, passageStems: terms.stems(of: hit))) }
+        let corpus = index.corpus
+        let hits = corpus.search(stems: query.stems, jars: Set(question.bot.honeyJars), limit: Self.candidates)
+        let scored = hits.map { hit in (hit, Confidence.of(hit, stems: query.stems, passageStems: corpus.stems(of: hit.id) ?? [])) }
         guard let (best, confidence) = scored.max(by: { $0.1 < $1.1 }), confidence >= question.bot.confidenceThreshold else {
             let reply = Self.notSure(question.bot)
             return ResponderAnswer(reply: reply, confidence: scored.map(\.1).max() ?? 0, sources: [], kind: .notSure,
@@ -93,23 +91,5 @@ enum Confidence {
         let strength = max(0, hit.score) / (max(0, hit.score) + halfStrength)
         let confidence = coverage.squareRoot() * (0.7 + 0.3 * strength)
         return min(1, matched < 2 && stems.count >= 2 ? confidence / 2 : confidence)
-    }
-}
-
-/// The stemmed terms of passages (their title, heading and text), kept by
-/// passage id: a passage's text never changes under its id.
-final class PassageTerms: Sendable {
-    private let cache = Mutex<[Int64: Set<String>]>([:])
-    private let capacity = 50_000
-
-    func stems(of hit: PassageHit) -> Set<String> {
-        if let known = cache.withLock({ $0[hit.id] }) { return known }
-        let text = hit.title + " " + hit.heading + " " + hit.body
-        let stems = Set(QueryTerms.tokens(text).map(PorterStemmer.stem))
-        cache.withLock { cache in
-            if cache.count >= capacity { cache.removeAll(keepingCapacity: true) }
-            cache[hit.id] = stems
-        }
-        return stems
     }
 }

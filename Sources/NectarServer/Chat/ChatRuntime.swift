@@ -31,7 +31,7 @@ public final class ChatRuntime: Service, Sendable {
         self.logger = logger
         self.watchInterval = watchInterval
         engine = ChatEngine(directory: directory, store: store, limiter: limiter, writer: writer,
-                            responder: KnowledgeResponder(store: store), metrics: chatMetrics, logger: logger, now: now)
+                            responder: KnowledgeResponder(index: directory.knowledge), metrics: chatMetrics, logger: logger, now: now)
         // A change this process commits (an apply, a pause, a key revoked)
         // applies to the very next request.
         store.changes.observe { [directory] in directory.invalidate() }

@@ -48,7 +48,9 @@ import Testing
             let outcome = try scenario.apply(try scenario.commit(files))
             #expect(outcome.run.outcome == .applied, "\(outcome.error ?? "")")
             let store = try scenario.store
-            let responder = KnowledgeResponder(store: store)
+            let index = KnowledgeIndex()
+            try await index.refresh(from: store)
+            let responder = KnowledgeResponder(index: index)
             var bot = try #require(try store.specs(.bot, as: BotSpec.self)["faq-bot"])
             bot.confidenceThreshold = 0  // measure every confidence, quote every best match
 
@@ -81,6 +83,39 @@ import Testing
             // The default threshold (0.5) is calibrated: most answerable questions pass it, most others do not.
             #expect(Double(answeredAtDefault) >= 0.8 * Double(inScope.count), "\(answeredAtDefault) answered")
             #expect(Double(refusedAtDefault) >= 0.8 * Double(outOfScope.count), "\(refusedAtDefault) declined")
+        }
+    }
+
+    /// The in-memory index ranks and scores as the FTS5 index it stands in
+    /// for on the request path, on every question of the fixtures.
+    @Test func theInMemoryIndexRanksAsFTS5Does() async throws {
+        let questions = try JSONDecoder().decode(Questions.self, from: Data(contentsOf: Self.fixtures.appendingPathComponent("questions.json")))
+        let documents = try FileManager.default.contentsOfDirectory(atPath: Self.fixtures.appendingPathComponent("knowledge").path)
+            .filter { $0.hasSuffix(".md") }
+        try await withReconcileScenario { scenario in
+            var files = ["bots/jar.yaml": Snippet.honeyJar("faq", sources: #"["knowledge/*.md"]"#),
+                         "bots/other.yaml": Snippet.honeyJar("other", sources: #"["other/*.md"]"#),
+                         "other/a.md": "# Delivery\n\nOther jar: delivery and refunds of another shop.\n",
+                         "bots/bot.yaml": Snippet.bot("faq-bot", spec: "{honeyJars: [faq]}")]
+            for document in documents {
+                files["knowledge/" + document] = try String(contentsOf: Self.fixtures.appendingPathComponent("knowledge/" + document),
+                                                            encoding: .utf8)
+            }
+            #expect(try scenario.apply(try scenario.commit(files)).run.outcome == .applied)
+            let store = try scenario.store
+            let index = KnowledgeIndex()
+            try await index.refresh(from: store)
+            var compared = 0
+            for question in questions.inScope.map(\.question) + questions.outOfScope {
+                let terms = QueryTerms(question)
+                let fts = try await store.searchPassages(terms.words, jars: ["faq"], limit: 5)
+                let memory = index.corpus.search(stems: terms.stems, jars: ["faq"], limit: 5)
+                #expect(memory.map(\.id) == fts.map(\.id), "\(question)")
+                for (a, b) in zip(memory, fts) { #expect(abs(a.score - b.score) <= 1e-6 * max(1, abs(b.score)), "\(question)") }
+                #expect(memory.allSatisfy { $0.jar == "faq" }, "never another jar's passage")
+                compared += fts.count
+            }
+            #expect(compared > 100)
         }
     }
 }

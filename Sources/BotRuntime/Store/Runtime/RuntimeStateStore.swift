@@ -26,6 +26,10 @@ public protocol RuntimeStateStore: Sendable {
     /// The best passages of some honey jars for a question, given as
     /// words (FTS5 syntax in them is never interpreted).
     func searchPassages(_ words: [String], jars: [String], limit: Int) async throws(StoreError) -> [PassageHit]
+    /// Every passage of every honey jar, for the in-memory index.
+    func passages() async throws(StoreError) -> [PassageRow]
+    /// Changes whenever passages are written or deleted.
+    func knowledgeFingerprint() async throws(StoreError) -> KnowledgeFingerprint
 
     /// Rate counts of windows that started at or after `since`, summed by scope and window.
     func rateCounts(since: Date) async throws(StoreError) -> [RateCount]

@@ -67,6 +67,25 @@ extension RuntimeStore: RuntimeStateStore {
         }
     }
 
+    public func passages() async throws(StoreError) -> [PassageRow] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT id, jar, path, title, heading, body FROM knowledge_passage ORDER BY id").map { row in
+                PassageRow(id: row["id"], jar: row["jar"], path: row["path"], title: row["title"], heading: row["heading"],
+                           body: row["body"])
+            }
+        }
+    }
+
+    public func knowledgeFingerprint() async throws(StoreError) -> KnowledgeFingerprint {
+        try await read { db in
+            let row = try Row.fetchOne(db, sql: """
+                SELECT count(*) AS n, coalesce(max(id), 0) AS top, coalesce(sum(length(body) + length(heading)), 0) AS bytes
+                FROM knowledge_passage
+                """)
+            return KnowledgeFingerprint(count: row?["n"] ?? 0, maxID: row?["top"] ?? 0, bytes: row?["bytes"] ?? 0)
+        }
+    }
+
     public func rateCounts(since: Date) async throws(StoreError) -> [RateCount] {
         let hour = Int64((since.timeIntervalSince1970 / 3600).rounded(.down))
         let day = Int64((since.timeIntervalSince1970 / 86400).rounded(.down))
