@@ -38,3 +38,18 @@ struct ConversationCacheTests {
         #expect((0..<50).allSatisfy { cache.entry("conv_\($0)") != nil }, "their messages may not be in the store yet")
     }
 }
+
+/// Sources written by hand on the chat path read back as JSONEncoder's would.
+struct ChatSourceJSONTests {
+    @Test func handWrittenJSONEqualsJSONEncodersOutput() throws {
+        let sources = [
+            ChatSource(honeyJar: "faq", path: "knowledge/a/b.md", title: "Returns › \"Opened\" honey", excerpt: "Line one\nline\ttwo \u{1} ünï 🐝 \\ /",
+                       score: 0.797),
+            ChatSource(honeyJar: "faq", path: "c.md", title: "C", excerpt: "", score: 1),
+        ]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        #expect(ChatSource.json(sources) == String(decoding: try encoder.encode(sources), as: UTF8.self))
+        #expect(try JSONDecoder().decode([ChatSource].self, from: Data(ChatSource.json(sources).utf8)) == sources)
+    }
+}

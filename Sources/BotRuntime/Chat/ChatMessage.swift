@@ -58,3 +58,34 @@ public struct ChatSource: Sendable, Hashable, Codable {
         self.score = score
     }
 }
+
+extension ChatSource: CanonicalJSONEncodable {
+    public func writeCanonical(to writer: inout CanonicalJSONWriter) {
+        writer.beginObject()
+        writer.key("excerpt"); writer.string(excerpt)
+        writer.key("honeyJar"); writer.string(honeyJar)
+        writer.key("path"); writer.string(path)
+        writer.key("score"); writer.double(score)
+        writer.key("title"); writer.string(title)
+        writer.endObject()
+    }
+
+    /// A list of sources as JSON, written without `JSONEncoder` (the chat
+    /// path writes one per answer).
+    public static func json(_ sources: [ChatSource]) -> String {
+        var writer = CanonicalJSONWriter()
+        writer.sources(sources)
+        return String(decoding: writer.output, as: UTF8.self)
+    }
+}
+
+extension CanonicalJSONWriter {
+    public mutating func sources(_ sources: [ChatSource]) {
+        raw("[")
+        for (index, source) in sources.enumerated() {
+            if index > 0 { raw(",") }
+            value(source)
+        }
+        raw("]")
+    }
+}

@@ -38,10 +38,10 @@ public struct KnowledgeResponder: Responder {
         }
         let sources = scored.filter { $0.1 >= question.bot.confidenceThreshold }.sorted { $0.1 > $1.1 }.prefix(Self.maxSources)
             .map { hit, score in
-                ChatSource(honeyJar: hit.jar, path: hit.path, title: Self.title(hit), excerpt: Self.excerpt(hit.body),
+                ChatSource(honeyJar: hit.jar, path: hit.path, title: Self.title(hit), excerpt: corpus.excerpt(of: hit.id) ?? Self.excerpt(hit.body),
                            score: (score * 1000).rounded() / 1000)
             }
-        let reply = Self.excerpt(best.body)
+        let reply = corpus.excerpt(of: best.id) ?? Self.excerpt(best.body)
         return ResponderAnswer(reply: reply, confidence: (confidence * 1000).rounded() / 1000, sources: Array(sources), kind: .answer,
                                promptTokens: prompt, completionTokens: ResponderAnswer.estimatedTokens(reply))
     }

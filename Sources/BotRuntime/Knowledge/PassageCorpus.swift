@@ -22,6 +22,8 @@ public struct PassageCorpus: Sendable {
         var length: Int
         /// Stems of title, heading and body: what confidence compares.
         var stems: Set<String>
+        /// What an answer quotes (`KnowledgeResponder.excerpt`), made once.
+        var excerpt: String
     }
 
     struct Posting: Sendable {
@@ -58,7 +60,7 @@ public struct PassageCorpus: Sendable {
             var stems = Set(heading).union(body)
             stems.formUnion(QueryTerms.tokens(row.title).map(PorterStemmer.stem))
             passages.append(Passage(id: row.id, jar: row.jar, path: row.path, title: row.title, heading: row.heading,
-                                    body: row.body, length: length, stems: stems))
+                                    body: row.body, length: length, stems: stems, excerpt: KnowledgeResponder.excerpt(row.body)))
         }
         self.passages = passages
         self.postings = postings
@@ -95,6 +97,11 @@ public struct PassageCorpus: Sendable {
     /// The stems of a passage by id (title, heading and body).
     func stems(of id: Int64) -> Set<String>? {
         byID[id].map { passages[$0].stems }
+    }
+
+    /// The excerpt of a passage by id.
+    func excerpt(of id: Int64) -> String? {
+        byID[id].map { passages[$0].excerpt }
     }
 }
 

@@ -18,6 +18,19 @@ struct ChatReplyView: Encodable {
     }
 }
 
+extension ChatReplyView: CanonicalJSONEncodable {
+    func writeCanonical(to writer: inout CanonicalJSONWriter) {
+        writer.beginObject()
+        writer.key("confidence"); writer.double(reply.confidence)
+        writer.key("conversationId"); writer.string(reply.conversationID)
+        writer.key("handoff"); writer.raw("null")
+        writer.key("messageId"); writer.string(reply.messageID)
+        writer.key("reply"); writer.string(reply.reply)
+        writer.key("sources"); writer.sources(reply.sources)
+        writer.endObject()
+    }
+}
+
 /// `GET /v1/conversations/{id}`: the transcript.
 struct TranscriptView: Encodable {
     var conversationId: String

@@ -14,7 +14,7 @@ extension RuntimeStore {
         }
         var touched: [String: Double] = [:]
         for (conversation, _, message) in batch.messages {
-            let sources = message.sources.isEmpty ? nil : String(decoding: try JSONEncoder().encode(message.sources), as: UTF8.self)
+            let sources = message.sources.isEmpty ? nil : ChatSource.json(message.sources)
             // The position is taken here, in the writing transaction, so that
             // messages keep the order they were written in whatever a cache knew.
             try db.cachedStatement(sql: """
