@@ -29,9 +29,37 @@ import Testing
         ("exact/path.md", "exact/path.md", true),
         ("exact/path.md", "exact/path.mdx", false),
         ("*.md", "README.MD", false),
+        ("a*b*c.md", "axxbyyc.md", true),
+        ("a*b*c.md", "axxbyyd.md", false),
+        ("*a*", "bab", true),
+        ("**/a/**/b", "x/a/y/a/z/b", true),
+        ("**/a/**/b", "x/a/y/a/z/c", false),
+        ("?*?", "é", false),
+        ("?*?", "éé", true),
     ])
     func globPatternsMatchPathSegments(pattern: String, path: String, matches: Bool) {
         #expect(GlobPattern(pattern).matches(path) == matches)
+    }
+
+    /// Patterns that made the old backtracking matcher exponential: the
+    /// outcome at the size limits (no time is asserted; the linear matcher
+    /// answers these at once, the old one took seconds to hours).
+    @Test func patternsThatBacktrackedExponentiallyMatchCorrectly() {
+        let name = "docs/" + String(repeating: "a", count: 60)
+        #expect(!GlobPattern("docs/*a*a*a*a*a*a*b").matches(name))
+        #expect(GlobPattern("docs/*a*a*a*a*a*a*a").matches(name))
+        let fifteen = "docs/" + String(repeating: "*a", count: 7) + "*b"
+        #expect(GlobPattern.problem(fifteen) == nil)
+        #expect(!GlobPattern(fifteen).matches("docs/" + String(repeating: "a", count: 200)))
+        let deep = Array(repeating: "**", count: 8).joined(separator: "/") + "/x"
+        #expect(!GlobPattern(deep).matches(Array(repeating: "d", count: 60).joined(separator: "/") + "/y"))
+        #expect(GlobPattern(deep).matches(Array(repeating: "d", count: 60).joined(separator: "/") + "/x"))
+    }
+
+    @Test func patternsOverTheLimitsAreRefused() {
+        #expect(GlobPattern.problem(String(repeating: "a", count: 257)) == "is 257 bytes long; a pattern may have at most 256")
+        #expect(GlobPattern.problem(String(repeating: "*a", count: 17)) == "has 17 wildcard characters; a pattern may have at most 16")
+        #expect(GlobPattern.problem(String(repeating: "a", count: 256)) == nil)
     }
 
     @Test(arguments: [

@@ -11,6 +11,12 @@ public struct GlobPattern: Sendable, Hashable {
         self.segments = text.split(separator: "/", omittingEmptySubsequences: true).map { Array($0.utf8) }
     }
 
+    /// The longest pattern, in bytes, and the most `*` and `?` characters in
+    /// one: far beyond real source patterns, small enough that matching
+    /// stays cheap against any number of files.
+    public static let maxLength = 256
+    public static let maxWildcards = 16
+
     /// Why a pattern cannot be used, or nil.
     public static func problem(_ text: String) -> String? {
         if text.isEmpty { return "is empty" }
@@ -20,6 +26,9 @@ public struct GlobPattern: Sendable, Hashable {
         if parts.contains("") { return "contains an empty path segment" }
         if parts.contains(where: { $0.contains("**") && $0 != "**" }) { return "uses ** inside a segment; ** must be a whole segment such as a/**/b" }
         if text.contains("[") || text.contains("{") { return "uses [ or {; only *, ** and ? are supported" }
+        if text.utf8.count > maxLength { return "is \(text.utf8.count) bytes long; a pattern may have at most \(maxLength)" }
+        let wildcards = text.utf8.count(where: { $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "?") })
+        if wildcards > maxWildcards { return "has \(wildcards) wildcard characters; a pattern may have at most \(maxWildcards)" }
         return nil
     }
 
@@ -34,43 +43,71 @@ public struct GlobPattern: Sendable, Hashable {
     }
 
     /// Whether the repository-relative `path` matches.
+    ///
+    /// Linear-time matching in the manner of `fnmatch` implementations that
+    /// remember only the last star: on a mismatch, the last `*` (within a
+    /// segment) or `**` (over segments) takes one more unit and matching
+    /// resumes after it. That is exact for these patterns and bounded by
+    /// pattern length times path length, where recursive backtracking was
+    /// exponential (`*a*a*a*a*a*a*b` took seconds on one 60-character name).
     public func matches(_ path: String) -> Bool {
         let parts = path.split(separator: "/").map { Array($0.utf8) }
-        return Self.match(segments[...], parts[...])
-    }
-
-    private static func match(_ pattern: ArraySlice<[UInt8]>, _ path: ArraySlice<[UInt8]>) -> Bool {
-        guard let first = pattern.first else { return path.isEmpty }
-        if first == Array("**".utf8) {
-            let rest = pattern.dropFirst()
-            var remaining = path
-            while true {
-                if match(rest, remaining) { return true }
-                guard !remaining.isEmpty else { return false }
-                remaining = remaining.dropFirst()
+        let doubleStar = Array("**".utf8)
+        var p = 0, n = 0
+        var star = -1, starN = 0
+        while n < parts.count {
+            if p < segments.count, segments[p] == doubleStar {
+                star = p
+                starN = n
+                p += 1
+            } else if p < segments.count, Self.matchSegment(segments[p], parts[n]) {
+                p += 1
+                n += 1
+            } else if star >= 0 {
+                p = star + 1
+                starN += 1
+                n = starN
+            } else {
+                return false
             }
         }
-        guard let segment = path.first, matchSegment(first[...], segment[...]) else { return false }
-        return match(pattern.dropFirst(), path.dropFirst())
+        while p < segments.count, segments[p] == doubleStar { p += 1 }
+        return p == segments.count
     }
 
-    private static func matchSegment(_ pattern: ArraySlice<UInt8>, _ name: ArraySlice<UInt8>) -> Bool {
-        guard let first = pattern.first else { return name.isEmpty }
-        if first == UInt8(ascii: "*") {
-            var remaining = name
-            while true {
-                if matchSegment(pattern.dropFirst(), remaining) { return true }
-                guard !remaining.isEmpty else { return false }
-                remaining = remaining.dropFirst()
+    /// One segment: `*` any run of characters, `?` one character (one to
+    /// four UTF-8 bytes), anything else itself.
+    static func matchSegment(_ pattern: [UInt8], _ name: [UInt8]) -> Bool {
+        let star = UInt8(ascii: "*"), question = UInt8(ascii: "?")
+        var p = 0, n = 0
+        var starP = -1, starN = 0
+        while n < name.count {
+            if p < pattern.count, pattern[p] == star {
+                starP = p
+                starN = n
+                p += 1
+            } else if p < pattern.count, pattern[p] == question {
+                p += 1
+                n += characterLength(name, at: n)
+            } else if p < pattern.count, pattern[p] == name[n] {
+                p += 1
+                n += 1
+            } else if starP >= 0 {
+                p = starP + 1
+                starN += characterLength(name, at: starN)
+                n = starN
+            } else {
+                return false
             }
         }
-        guard let character = name.first else { return false }
-        if first == UInt8(ascii: "?") {
-            // One character, which may be several UTF-8 bytes.
-            var rest = name.dropFirst()
-            if character >= 0xC0 { while let next = rest.first, next & 0xC0 == 0x80 { rest = rest.dropFirst() } }
-            return matchSegment(pattern.dropFirst(), rest)
-        }
-        return first == character && matchSegment(pattern.dropFirst(), name.dropFirst())
+        while p < pattern.count, pattern[p] == star { p += 1 }
+        return p == pattern.count
+    }
+
+    /// Bytes of the UTF-8 character starting at `index` (one for a stray byte).
+    private static func characterLength(_ bytes: [UInt8], at index: Int) -> Int {
+        var end = index + 1
+        if bytes[index] >= 0xC0 { while end < bytes.count, bytes[end] & 0xC0 == 0x80 { end += 1 } }
+        return end - index
     }
 }
