@@ -186,4 +186,15 @@ import Testing
         #expect(none.maxKeyAge == nil)
         #expect(none.policy == nil)
     }
+
+    @Test func hintsFindTyposAndStayBounded() {
+        #expect(NameHint.closest(to: "fqa", among: ["faq", "shop"]) == "faq")
+        #expect(NameHint.closest(to: "FAQ", among: ["faq"]) == "faq")
+        #expect(NameHint.closest(to: "shipping-faq", among: ["shiping-faq", "returns"]) == "shiping-faq")
+        #expect(NameHint.closest(to: "zzz", among: ["faq", "shop"]) == nil)
+        // Many candidates of the same length: an answer, from a bounded number of comparisons.
+        let jars = (0..<5_000).map { String(format: "jar-%05d", $0) }
+        #expect(NameHint.closest(to: "jar-0000x", among: jars) != nil)
+        #expect(NameHint.closest(to: "completely-different-name", among: jars) == nil)
+    }
 }

@@ -43,10 +43,17 @@ struct CrossReferenceValidator {
     private mutating func checkHoneyJarReferences() {
         let declared = state.honeyJars.map(\.spec.name)
         let names = Set(declared)
+        // One hint per distinct unknown name, for the first few of them: a
+        // revision with thousands of unknown references against thousands
+        // of jars must not spend minutes on suggestions.
+        var hints: [String: String?] = [:]
         for bot in state.bots {
             for (index, jar) in bot.spec.honeyJars.enumerated() where !names.contains(jar) {
                 var message = "bot \"\(bot.spec.name)\" uses honey jar \"\(jar)\", which is not declared"
-                if let hint = NameHint.closest(to: jar, among: declared) { message += "; did you mean \"\(hint)\"?" }
+                if hints[jar] == nil, hints.count < NameHint.maxNamesHinted {
+                    hints[jar] = .some(NameHint.closest(to: jar, among: declared))
+                }
+                if let hint = hints[jar] ?? nil { message += "; did you mean \"\(hint)\"?" }
                 diagnostics.append(Diagnostic(path: bot.origin.path, at: bot.position(of: "spec.honeyJars[\(index)]"), message))
             }
         }
