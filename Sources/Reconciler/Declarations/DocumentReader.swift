@@ -66,6 +66,9 @@ final class DocumentReader {
         }
     }
 
+    /// Mappings up to this many keys are checked for duplicates by a scan.
+    static let linearKeyScan = 16
+
     /// Reads a mapping whose keys must be among `allowed` (nil: any keys).
     func fields(_ node: Int32, _ fieldPath: String, allowed: [String]?) -> Fields? {
         guard document.nodes[Int(node)].kind == .mapping else {
@@ -76,16 +79,26 @@ final class DocumentReader {
         let slice = document.childIndices(of: node)
         fields.entries.reserveCapacity(slice.count / 2)
         var iterator = slice.makeIterator()
+        // Duplicate keys: a scan while the mapping is small, a hash index
+        // above that (a 40,000-key mapping was quadratic).
+        var index: [String: Int32] = [:]
         while let key = iterator.next(), let item = iterator.next() {
             guard let name = scalar(key)?.text else {
                 report(key, "keys in \(fieldPath) must be plain strings, found \(describe(key))")
                 continue
             }
-            if let first = fields.seen.first(where: { $0.name == name })?.key {
+            let first = fields.seen.count <= Self.linearKeyScan
+                ? fields.seen.first(where: { $0.name == name })?.key : index[name]
+            if let first {
                 report(key, "duplicate key \"\(name)\" in \(fieldPath) (first at line \(position(first).line))")
                 continue
             }
             fields.seen.append((name, key))
+            if fields.seen.count == Self.linearKeyScan + 1 {
+                for (seenName, seenKey) in fields.seen where index[seenName] == nil { index[seenName] = seenKey }
+            } else if fields.seen.count > Self.linearKeyScan + 1 {
+                index[name] = key
+            }
             if let allowed, !allowed.contains(name) {
                 var message = "unknown field \"\(name)\" in \(fieldPath)"
                 if let hint = NameHint.closest(to: name, among: allowed) {
