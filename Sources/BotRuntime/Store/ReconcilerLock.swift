@@ -11,19 +11,29 @@ public final class ReconcilerLock: Sendable {
     /// one-sentence error naming the process that holds it.
     public init(databasePath: String, purpose: String) throws(StoreError) {
         let path = databasePath + ".lock"
-        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        // Never through a symlink, and only a regular file with one link:
+        // the lock file is written, so it must not stand for another file.
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard descriptor >= 0 else {
-            throw .database(path: databasePath, message: "cannot open its lock file \(path): \(String(cString: strerror(errno)))")
+            let reason = errno == ELOOP ? "it is a symbolic link" : String(cString: strerror(errno))
+            throw .database(path: databasePath, message: "cannot open its lock file \(path): \(reason)")
+        }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG, status.st_nlink == 1 else {
+            close(descriptor)
+            throw .database(path: databasePath, message: "its lock file \(path) is not a regular file of its own; remove it")
         }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
-            let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            var buffer = [UInt8](repeating: 0, count: 200)
+            let count = pread(descriptor, &buffer, buffer.count, 0)
+            let holder = String(decoding: buffer.prefix(max(0, count)), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             close(descriptor)
             let who = holder.isEmpty ? "another nectar process" : "another nectar process (\(holder))"
             throw .rejected("the database \(databasePath) is in use by \(who); one reconciler per database: stop it or use another --db")
         }
         let note = "pid \(getpid()), \(purpose)\n"
-        _ = ftruncate(descriptor, 0)
         _ = note.withCString { pwrite(descriptor, $0, strlen($0), 0) }
+        _ = ftruncate(descriptor, off_t(note.utf8.count))
         self.descriptor = descriptor
         self.path = path
     }
