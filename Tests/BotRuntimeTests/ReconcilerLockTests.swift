@@ -46,3 +46,21 @@ struct ReconcilerLockTests {
         }
     }
 }
+
+/// The database and its WAL are readable by their owner only.
+struct DatabaseModeTests {
+    @Test func anExistingWorldReadableDatabaseIsNarrowedAndItsWALFollows() throws {
+        try ReconcilerLockTests.withDirectory { directory in
+            let path = directory + "/nectar.sqlite"
+            FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o644])
+            let store = try RuntimeStore.open(path: path)  // migrating writes through the WAL
+            try withExtendedLifetime(store) {
+                #expect(FileManager.default.fileExists(atPath: path + "-wal"))
+                for file in [path, path + "-wal"] {
+                    let mode = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int
+                    #expect(mode == 0o600, "\(file)")
+                }
+            }
+        }
+    }
+}

@@ -20,6 +20,14 @@ public struct RuntimeStore: Sendable {
         if mustExist, !FileManager.default.fileExists(atPath: path) {
             throw StoreError.database(path: path, message: "no such file")
         }
+        // The database holds key hashes and conversations: owner only, also
+        // when it already exists. SQLite gives its -wal and -shm files the
+        // database file's mode.
+        if !FileManager.default.fileExists(atPath: path) {
+            let descriptor = Foundation.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+            if descriptor >= 0 { close(descriptor) }
+        }
+        for file in [path, path + "-wal", path + "-shm"] { _ = fchmodat(AT_FDCWD, file, 0o600, AT_SYMLINK_NOFOLLOW) }
         do {
             var configuration = Configuration()
             configuration.busyMode = .timeout(10)

@@ -126,11 +126,13 @@ public struct KeyDirectory: Sendable {
         unlink(filePath(bot))
     }
 
-    /// Makes the directory (mode 0700) if it does not exist.
+    /// Makes the directory (mode 0700) if it does not exist, and narrows an
+    /// existing one to 0700: it holds keys.
     func ensureDirectory() throws {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
             guard isDirectory.boolValue else { throw KeyDirectoryError(path: path, operation: "use as key directory", code: ENOTDIR) }
+            _ = fchmodat(AT_FDCWD, path, 0o700, AT_SYMLINK_NOFOLLOW)
             return
         }
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
