@@ -489,4 +489,21 @@ import Testing
             ])
         }
     }
+
+    /// A symlinked directory on the way to a source pattern's start is not
+    /// followed out of the root (it used to read files from anywhere).
+    @Test func workTreeNeverFollowsASymlinkedDirectoryOutOfTheRoot() throws {
+        try withTemporaryDirectory { outside in
+            try writeFile(root: outside, "secret.md", Array("# Secret\n\nnot for the index\n".utf8))
+            try withTemporaryDirectory { root in
+                try writeFile(root: root, "bots/a.yaml", Array(Snippet.honeyJar("faq", sources: "[\"docs/*.md\"]").utf8))
+                try FileManager.default.createSymbolicLink(atPath: root + "/docs", withDestinationPath: outside)
+                let loaded = try RevisionLoader().load(WorkTreeFiles(root: root))
+                #expect(loaded.state.knowledge["faq"]?.isEmpty ?? true, "nothing read through the link")
+                #expect(loaded.diagnostics.map(\.description) == [
+                    "bots/a.yaml:4:18: source pattern \"docs/*.md\" of honey jar \"faq\" matches no file",
+                ])
+            }
+        }
+    }
 }

@@ -59,6 +59,9 @@ public struct WorkTreeFiles: RevisionFiles {
 
     public func files(under directory: String) throws -> [TreeFile] {
         let prefix = GitRepository.normalize(directory)
+        // Symlinks are skipped everywhere: also on the way to the start, so
+        // that a linked directory never leads the walk out of the root.
+        guard !Self.crossesSymlink(root: root, relative: prefix) else { return [] }
         let start = prefix.isEmpty ? root : root.appendingPathComponent(prefix)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: start.path, isDirectory: &isDirectory) else { return [] }
@@ -86,6 +89,21 @@ public struct WorkTreeFiles: RevisionFiles {
     }
 
     static let skipped: Set<String> = [".git", ".build", ".swiftpm"]
+
+    /// Whether any component of `relative` below `root` is a symbolic link
+    /// (or leaves the root with `..`).
+    static func crossesSymlink(root: URL, relative: String) -> Bool {
+        var current = root
+        for component in relative.split(separator: "/") {
+            if component == ".." { return true }
+            current = current.appendingPathComponent(String(component))
+            guard let type = try? FileManager.default.attributesOfItem(atPath: current.path)[.type] as? FileAttributeType else {
+                return false  // missing: nothing to follow
+            }
+            if type == .typeSymbolicLink { return true }
+        }
+        return false
+    }
 
     private func treeFile(_ path: String) throws -> TreeFile {
         TreeFile(path: path, blobID: ObjectID.forBlob(try readBytes(path)))
