@@ -506,4 +506,19 @@ import Testing
             }
         }
     }
+
+    /// Matching patterns against files has a work budget; over it the
+    /// revision is invalid with one sentence, never a load that runs for hours.
+    @Test func patternMatchingOverItsWorkBudgetMakesTheRevisionInvalid() throws {
+        try withTemporaryDirectory { root in
+            try writeFile(root: root, "bots/a.yaml", Array(Snippet.honeyJar("faq", sources: "[\"docs/**/*.md\"]").utf8))
+            for index in 0..<50 { try writeFile(root: root, "docs/d\(index).md", Array("# D\n".utf8)) }
+            var loader = RevisionLoader()
+            #expect(try loader.load(WorkTreeFiles(root: root)).diagnostics.isEmpty)
+            loader.patternWorkBudget = 500
+            let diagnostics = try loader.load(WorkTreeFiles(root: root)).diagnostics.map(\.description)
+            #expect(diagnostics.count == 1)
+            #expect(diagnostics.first?.hasPrefix("bots/a.yaml:4:18: matching the honey jars' source patterns against this revision's files exceeds the work budget (500 bytes compared)") == true, "\(diagnostics)")
+        }
+    }
 }

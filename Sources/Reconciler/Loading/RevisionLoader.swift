@@ -11,6 +11,12 @@ public struct RevisionLoader: Sendable {
     public var cache: DeclarationCache?
     /// Bounds for hostile input.
     public var limits: YAMLLimits
+    /// The most work matching honey-jar source patterns against the
+    /// revision's files may take, in bytes compared (pattern plus path, per
+    /// pair). Over it the revision is invalid, never a reconcile that runs
+    /// for hours. 4e9 is several seconds of matching on the standard machine
+    /// and far above real repositories (10,000 bots: a few million).
+    public var patternWorkBudget = 4_000_000_000
 
     /// Creates a loader for declarations under `declarationsPath`.
     public init(declarationsPath: String = "bots", cache: DeclarationCache? = nil, limits: YAMLLimits = YAMLLimits()) {
@@ -110,7 +116,7 @@ public struct RevisionLoader: Sendable {
         validator.run()
         diagnostics += validator.diagnostics
         state = validator.state
-        diagnostics += try KnowledgeResolver(files: files).resolve(&state)
+        diagnostics += try KnowledgeResolver(files: files, budget: patternWorkBudget).resolve(&state)
         diagnostics.sort()
         return LoadedRevision(state: state, diagnostics: diagnostics,
                               filesRead: filesRead, filesFromCache: fromCache)
