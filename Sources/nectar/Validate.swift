@@ -50,8 +50,24 @@ struct Validate: ParsableCommand {
             } else {
                 Terminal.standardError(report.failureSummary)
             }
+            // Validating HEAD while edits sit uncommitted checks something
+            // other than what the user just wrote: say so.
+            if !worktree, source.ref == "HEAD", Self.hasUncommittedDeclarations(repo: source.repo, path: source.path) {
+                Terminal.standardError("note: the work tree has uncommitted changes, which this did not check; nectar validate --worktree checks the files on disk")
+            }
         }
         if !report.valid { throw ExitCode.failure }
+    }
+
+    /// Whether a declaration file on disk is new or differs from `HEAD`'s
+    /// (files missing on disk are not counted: a checkout without them
+    /// validates what was committed).
+    static func hasUncommittedDeclarations(repo: String, path: String) -> Bool {
+        guard let repository = try? GitRepository(path: repo), !repository.isBare,
+              let committed = try? GitRevisionFiles(repository: repository, revision: "HEAD").files(under: path),
+              let disk = try? WorkTreeFiles(root: repo).files(under: path) else { return false }
+        let blobs = Dictionary(committed.map { ($0.path, $0.blobID) }, uniquingKeysWith: { first, _ in first })
+        return disk.contains { blobs[$0.path] != $0.blobID }
     }
 }
 

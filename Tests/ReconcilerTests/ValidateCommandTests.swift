@@ -150,6 +150,10 @@ import Testing
 
             let committed = try Self.nectar(["validate", "--repo", repo.path])
             #expect(committed.status == 0)
+            #expect(committed.standardError.contains("note: the work tree has uncommitted changes, which this did not check; nectar validate --worktree checks the files on disk"),
+                    "\(committed.standardError)")
+            // An explicit revision is what the user asked for: no note.
+            #expect(!(try Self.nectar(["validate", "--repo", repo.path, "--ref", "main"]).standardError.contains("uncommitted")))
 
             let worktree = try Self.nectar(["validate", "--repo", repo.path, "--worktree"])
             #expect(worktree.status == 1)
