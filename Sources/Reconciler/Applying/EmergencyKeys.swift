@@ -34,6 +34,9 @@ public struct EmergencyKeys: Sendable {
         let policies = Array(try store.specs(.keyRotationPolicy, as: KeyRotationPolicySpec.self).values)
         var index = PolicyIndex(policies)
         let grace = revokeOld ? SpecDuration(seconds: 0) : index.rotation(for: spec).gracePeriod
+        // One writer of the key directory at a time, from reading the keys to the commit.
+        let held = try keyDirectory?.lock()
+        defer { withExtendedLifetime(held) {} }
         let active = try store.keys(bot: name).first { $0.state == .active }
 
         let key = APIKey.generate()
@@ -70,10 +73,20 @@ public struct EmergencyKeys: Sendable {
             "keyID": .string(id), "display": .string(key.display), "previousKeyID": active.map { .string($0.id) } ?? .null,
             "revokedOld": .bool(grace.seconds == 0), "reason": .string("emergency rotation"),
         ])
-        try store.applyKeyChanges(issues: [KeyIssue(key: stored, sealed: sealed)], transitions: transitions, audit: [
-            AuditEntry(at: at, actor: actor, action: "key-rotate", objectKind: ObjectKind.bot.rawValue, objectName: name,
-                       changes: String(decoding: details.canonicalJSON, as: UTF8.self)),
-        ], expectingActive: (name, active?.id))
+        do {
+            try store.applyKeyChanges(issues: [KeyIssue(key: stored, sealed: sealed)], transitions: transitions, audit: [
+                AuditEntry(at: at, actor: actor, action: "key-rotate", objectKind: ObjectKind.bot.rawValue, objectName: name,
+                           changes: String(decoding: details.canonicalJSON, as: UTF8.self)),
+            ], expectingActive: (name, active?.id))
+        } catch {
+            // The file already names the new key active: put it back as the
+            // store has it (the new key was never valid).
+            if let keyDirectory, let valid = try? store.keys(bot: name).filter({ $0.isValid(at: at) }) {
+                try? keyDirectory.restore(bot: name, valid: valid)
+                keyDirectory.syncDirectory()
+            }
+            throw error
+        }
         return Rotation(newKey: stored, previous: previous)
     }
 
@@ -84,6 +97,8 @@ public struct EmergencyKeys: Sendable {
         }
         guard key.state != .revoked else { throw EmergencyKeyError(message: "key \(keyID) of bot \(name) is already revoked") }
         let at = now()
+        let held = try keyDirectory?.lock()
+        defer { withExtendedLifetime(held) {} }
         let details: JSONValue = .object(["keyID": .string(keyID), "display": .string(key.display), "reason": .string("revoked by operator")])
         try store.applyKeyChanges(issues: [], transitions: [
             KeyTransition(keyID: keyID, state: .revoked, at: at, reason: "revoked by operator", bot: name),

@@ -121,6 +121,46 @@ public struct KeyDirectory: Sendable {
         }
     }
 
+    /// Takes the directory's lock (`.lock` in it, an exclusive `flock`),
+    /// waiting for another writer to finish. Every writer holds it from
+    /// reading the files and the store to the commit: the reconciler,
+    /// `nectar keys rotate` and `nectar keys revoke`.
+    public func lock() throws -> KeyDirectoryLock {
+        try ensureDirectory()
+        let lockPath = path + "/.lock"
+        let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard descriptor >= 0 else { throw KeyDirectoryError(path: lockPath, operation: "open", code: errno) }
+        guard flock(descriptor, LOCK_EX) == 0 else {
+            let code = errno
+            close(descriptor)
+            throw KeyDirectoryError(path: lockPath, operation: "lock", code: code)
+        }
+        return KeyDirectoryLock(descriptor: descriptor)
+    }
+
+    /// Rewrites a bot's file to hold exactly the keys the store holds valid
+    /// (`valid`, whose secrets only the file has), the store's active key as
+    /// `active`. Used when a commit failed after the file was written; a
+    /// file that lacks the store's active key is left alone (nothing here
+    /// can restore a secret), and the drift report shows it.
+    public func restore(bot: String, valid: [StoredKey]) throws {
+        guard let current = read(bot: bot) else { return }
+        guard !valid.isEmpty else {
+            remove(bot: bot)  // no key of the bot is valid: the file holds none
+            return
+        }
+        let held = Dictionary(current.entries.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        guard let activeKey = valid.first(where: { $0.state == .active }), var active = held[activeKey.id] else { return }
+        active.validUntil = activeKey.expiresAt
+        let others = valid.filter { $0.id != activeKey.id }.compactMap { key -> KeyDirectory.Entry? in
+            guard var entry = held[key.id] else { return nil }
+            entry.validUntil = key.expiresAt ?? entry.validUntil
+            return entry
+        }
+        let restored = File(bot: bot, active: active, previous: others.first, retiring: others.count > 1 ? Array(others.dropFirst()) : nil)
+        if restored != current { try write(restored) }
+    }
+
     /// Removes a bot's file (its keys were revoked).
     public func remove(bot: String) {
         unlink(filePath(bot))
@@ -160,5 +200,19 @@ public struct KeyDirectoryError: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         "cannot \(operation) \(path): \(String(cString: strerror(code)))"
+    }
+}
+
+/// The key directory's lock, released when dropped.
+public final class KeyDirectoryLock {
+    private let descriptor: Int32
+
+    init(descriptor: Int32) {
+        self.descriptor = descriptor
+    }
+
+    deinit {
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
     }
 }

@@ -186,6 +186,10 @@ public struct RevisionReconciler: Sendable {
         let finishedAt = now()
         let builder = ChangeSetBuilder(repository: repository, commit: commit, at: finishedAt)
         var changes = try builder.changes(for: plan, encoded: encoded)
+        // One writer of the key directory at a time (`nectar keys rotate` and
+        // `revoke` take the same lock), from reading the files to the commit.
+        let held = try keyDirectory?.lock()
+        defer { withExtendedLifetime(held) {} }
         let keyFiles = try builder.addKeyChanges(plan, encoded: encoded, live: live, keyDirectory: keyDirectory, to: &changes)
         changes.basedOnStateVersion = live.stateVersion
         changes.declarationsPath = GitRepository.normalize(declarationsPath)
@@ -201,7 +205,22 @@ public struct RevisionReconciler: Sendable {
         let run = ReconcileRun(revision: commit.id.hex, startedAt: attempt.startedAt, finishedAt: finishedAt,
                                outcome: attempt.outcome, trigger: attempt.trigger,
                                summary: Self.summaryJSON(plan), errors: [])
-        let applied = try store.apply(changes, run: run)
+        let applied: AppliedRun
+        do {
+            applied = try store.apply(changes, run: run)
+        } catch {
+            // The files were written for a commit that did not happen: make
+            // each hold what the store holds valid again.
+            if let keyDirectory, !keyFiles.isEmpty {
+                for file in keyFiles {
+                    if let valid = try? store.keys(bot: file.bot).filter({ $0.isValid(at: finishedAt) }) {
+                        try? keyDirectory.restore(bot: file.bot, valid: valid)
+                    }
+                }
+                keyDirectory.syncDirectory()
+            }
+            throw error
+        }
         if let keyDirectory {
             for change in plan.changes where change.kind == .bot && change.action == .delete {
                 keyDirectory.remove(bot: change.name)  // its keys were revoked with the commit

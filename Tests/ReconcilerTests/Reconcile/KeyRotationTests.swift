@@ -217,7 +217,7 @@ final class KeyTestClock: @unchecked Sendable {
             #expect((second[.posixPermissions] as? Int) == 0o600)
             // A rename, not a rewrite in place: a reader never sees half a file.
             #expect((first[.systemFileNumber] as? Int) != (second[.systemFileNumber] as? Int))
-            #expect(try FileManager.default.contentsOfDirectory(atPath: setup.keyDir.path).sorted() == [".gitignore", "support.json"])
+            #expect(try FileManager.default.contentsOfDirectory(atPath: setup.keyDir.path).sorted() == [".gitignore", ".lock", "support.json"])
             #expect(try String(contentsOfFile: setup.keyDir.path + "/.gitignore", encoding: .utf8).contains("\n*\n"))
         }
     }
@@ -247,8 +247,8 @@ final class KeyTestClock: @unchecked Sendable {
     }
 
     /// The crash between issuing a key and delivering it: the files are
-    /// written before the commit, so when the commit does not happen the
-    /// still-valid old key is in the file, and the next reconcile recovers.
+    /// written before the commit; when the commit does not happen the file is
+    /// put back as the store has it, and the next reconcile recovers.
     @Test func aFailureBetweenDeliveryAndCommitLeavesNoValidKeyWithoutAHolder() throws {
         try Self.withSetup { setup in
             var files = ["bots/support.yaml": Self.bot("support", tier: "silver")]
@@ -262,9 +262,9 @@ final class KeyTestClock: @unchecked Sendable {
             let failed = try setup.reconcileWithAWriteBeforeTheCommit(next)
             #expect(failed.run.outcome == .failed)
             let afterFailure = try #require(setup.keyDir.read(bot: "support"))
-            #expect(afterFailure.active.id != original.id)          // the new key reached the file...
-            #expect(try setup.keys("support").map(\.id) == [original.id])  // ...but never became valid
-            #expect(afterFailure.previous?.id == original.id)       // and the valid one is still held
+            #expect(try setup.keys("support").map(\.id) == [original.id])  // the new key never became valid...
+            #expect(afterFailure.active.id == original.id)          // ...so the file is put back as the store has it
+            #expect(afterFailure.entries.count == 1)
             try setup.everyValidKeyHasAHolder("support")
 
             let recovered = try setup.reconcile(next)
@@ -326,6 +326,24 @@ final class KeyTestClock: @unchecked Sendable {
         }
     }
 
+    /// `nectar keys rotate` whose commit fails (SQLite refuses the insert)
+    /// leaves the file as the store has it: the old key active, no key the
+    /// store does not know.
+    @Test func anEmergencyRotationWhoseCommitFailsPutsTheFileBack() throws {
+        try Self.withSetup { setup in
+            try setup.reconcile(try setup.scenario.commit(["bots/support.yaml": Self.bot("support", tier: "silver")]))
+            let before = try #require(setup.keyDir.read(bot: "support"))
+            try ReconcileSQL.execute(path: setup.scenario.dbPath, """
+                CREATE TRIGGER refuse_keys BEFORE INSERT ON api_key BEGIN SELECT RAISE(ABORT, 'injected failure'); END
+                """)
+            let rotate = try ReconcileCLI.run(["keys", "rotate", "--bot", "support", "--db", setup.scenario.dbPath,
+                                               "--key-dir", setup.keyDir.path])
+            #expect(rotate.status == 1)
+            #expect(setup.keyDir.read(bot: "support") == before)
+            try setup.everyValidKeyHasAHolder("support")
+        }
+    }
+
     @Test func aFailedCommitWithNoGracePeriodStillLeavesTheOldKeyInTheFile() throws {
         try Self.withSetup { setup in
             var files = ["bots/support.yaml": Self.bot("support", tier: "silver", keys: "\n    gracePeriod: 0s")]
@@ -335,9 +353,11 @@ final class KeyTestClock: @unchecked Sendable {
             let next = try setup.scenario.commit(files)
             let failed = try setup.reconcileWithAWriteBeforeTheCommit(next)
             #expect(failed.run.outcome == .failed)
-            // The old key, still the only valid one, is still in the file.
+            // The old key, still the only valid one, is the file's active key
+            // again: the file was put back as the store has it.
             try setup.everyValidKeyHasAHolder("support")
-            #expect(setup.keyDir.read(bot: "support")?.previous?.id == original.id)
+            #expect(setup.keyDir.read(bot: "support")?.active.id == original.id)
+            #expect(setup.keyDir.read(bot: "support")?.entries.count == 1, "the key that never became valid is gone")
             // Once the rotation commits, the old key is revoked at once.
             try setup.reconcile(next)
             #expect(try setup.keys("support").first { $0.id == original.id }?.state == .revoked)
