@@ -31,6 +31,9 @@ struct Drift: AsyncParsableCommand {
     @Option(name: .long, help: "How far past rotateEvery an active key, or past its expiry a grace key, may be before it is reported.")
     var keyTolerance: String = "1h"
 
+    @Option(name: .long, help: "Also check this key directory against the stored keys (key-file-mismatch); with --db.")
+    var keyDir: String?
+
     func validate() throws {
         if (live.db == nil) == (live.server == nil) {
             throw ValidationError("give exactly one of --db FILE or --server URL")
@@ -52,7 +55,7 @@ struct Drift: AsyncParsableCommand {
                 export = try await RuntimeStore.openReadOnly(path: live.db!).export()
                 compared = .init(source: "database", name: live.db!)
             }
-            report = try DriftDetector(tolerance: SpecDuration(parsing: keyTolerance)!)
+            report = try DriftDetector(tolerance: SpecDuration(parsing: keyTolerance)!, keyDirectory: keyDir.map(KeyDirectory.init(path:)))
                 .report(repositoryPath: source.repo, declarationsPath: source.path, revision: source.ref, live: export, liveSource: compared)
         } catch {
             throw CommandFailure.exit(error)

@@ -53,7 +53,7 @@ extension ReconcileLoop {
         return await withCheckedContinuation { continuation in
             queue.async {
                 do {
-                    let report = try DriftDetector().report(repositoryPath: location, declarationsPath: path, revision: source.revision,
+                    let report = try DriftDetector(keyDirectory: self.reconciler.keyDirectory).report(repositoryPath: location, declarationsPath: path, revision: source.revision,
                                                             live: try store.export(), liveSource: .init(source: "server", name: "this instance"))
                     continuation.resume(returning: .success(Data(try report.json().utf8)))
                 } catch {

@@ -14,10 +14,14 @@ public struct DriftDetector: Sendable {
     /// rotates and expires on its next tick; this covers ticks and restarts).
     public var tolerance: SpecDuration
     public var now: Date
+    /// The key directory to check against the stored keys (by key id; the
+    /// database holds no secrets), or nil to skip that check.
+    public var keyDirectory: KeyDirectory?
 
-    public init(tolerance: SpecDuration = SpecDuration(seconds: 3600), now: Date = Date()) {
+    public init(tolerance: SpecDuration = SpecDuration(seconds: 3600), now: Date = Date(), keyDirectory: KeyDirectory? = nil) {
         self.tolerance = tolerance
         self.now = now
+        self.keyDirectory = keyDirectory
     }
 
     /// The drift report of `revision` of the repository at `repositoryPath`
@@ -215,6 +219,7 @@ public struct DriftDetector: Sendable {
                         resolution: "rotate it: bump spec.apiKeys.generation in git, set rotateEvery, or run nectar keys rotate \(bot.name) in an emergency"))
                 }
             }
+            if let keyDirectory { findings += keyFileFindings(bot.name, keys: keys, in: keyDirectory) }
             // The daemon expires grace keys on its next reconcile, not at the
             // second: the same tolerance as for rotations.
             for key in keys where key.state == .grace {
@@ -228,6 +233,34 @@ public struct DriftDetector: Sendable {
             }
         }
         return findings
+    }
+
+    /// Whether the bot's file holds every key the database holds valid, the
+    /// same active key, and no key the database does not know. Keys that
+    /// expired or were revoked may linger in a file until its next rewrite.
+    func keyFileFindings(_ bot: String, keys: [StoredKey], in directory: KeyDirectory) -> [DriftFinding] {
+        let valid = keys.filter { $0.isValid(at: now) }
+        guard !valid.isEmpty || directory.read(bot: bot) != nil else { return [] }
+        var problems: [String] = []
+        if let file = directory.read(bot: bot) {
+            let held = Set(file.entries.map(\.id))
+            let missing = valid.filter { !held.contains($0.id) }.map(\.id)
+            if !missing.isEmpty { problems.append("it lacks valid \(missing.count == 1 ? "key" : "keys") \(missing.joined(separator: ", "))") }
+            if let active = valid.first(where: { $0.state == .active }), file.active.id != active.id {
+                problems.append("its active key is \(file.active.id), the database's is \(active.id)")
+            }
+            let known = Set(keys.map(\.id))
+            let unknown = file.entries.map(\.id).filter { !known.contains($0) }
+            if !unknown.isEmpty { problems.append("it holds \(unknown.joined(separator: ", ")), which the database does not know") }
+        } else {
+            problems.append("there is no file for its \(valid.count) valid \(valid.count == 1 ? "key" : "keys")")
+        }
+        guard !problems.isEmpty else { return [] }
+        return [DriftFinding(
+            kind: .keyFileMismatch, objectKind: .bot, object: bot,
+            expected: "\(directory.path)/\(bot).json holds exactly the keys the database holds valid",
+            actual: problems.joined(separator: "; "),
+            resolution: "run nectar keys rotate --bot \(bot) --db DB --key-dir \(directory.path): the file is rewritten with a new active key, and the database's other valid keys keep working")]
     }
 
     static func timestamp(_ date: Date) -> String {

@@ -54,6 +54,9 @@ public struct DriftFinding: Sendable, Codable, Hashable {
         case keyOverdue = "key-overdue"
         /// A key past its grace period still stored as valid.
         case graceExpiredKeyActive = "grace-expired-key-active"
+        /// A bot's key file disagrees with the database: a valid key it does
+        /// not hold, another active key, or a key the database does not know.
+        case keyFileMismatch = "key-file-mismatch"
     }
 
     public var kind: Kind

@@ -408,6 +408,38 @@ import Testing
         }
     }
 
+    // MARK: key-file-mismatch
+
+    @Test func aKeyFileThatDisagreesWithTheDatabaseIsDrift() throws {
+        try ReconcileCLI.requireBinary()
+        try withReconcileScenario { scenario in
+            let commit = try scenario.commit(DriftYAML.files(bots: ["alpha", "beta"]))
+            let keys = scenario.dbPath + ".keys"
+            let apply = try DriftCLI.run(["apply", "--repo", scenario.repoPath, "--ref", commit.id.hex, "--db", scenario.dbPath, "--key-dir", keys])
+            #expect(apply.status == 0, "\(apply.stderr)")
+            #expect(try Self.drift(scenario, ref: commit, ["--key-dir", keys]).status == 0)
+
+            // alpha's file names a key the database does not know as active; beta's file is gone.
+            let directory = KeyDirectory(path: keys)
+            var alpha = try #require(directory.read(bot: "alpha"))
+            let real = alpha.active.id
+            alpha.active.id = "key_notInTheDb01"
+            try directory.write(alpha)
+            try FileManager.default.removeItem(atPath: keys + "/beta.json")
+
+            let json = try Self.drift(scenario, ref: commit, ["--key-dir", keys, "--format", "json"])
+            #expect(json.status == 2, "\(json.stderr)")
+            let report = try json.driftReport()
+            #expect(report.findingLines == ["key-file-mismatch Bot/alpha", "key-file-mismatch Bot/beta"])
+            let alphaFinding = try #require(report.findings.first)
+            #expect(alphaFinding.actual == "it lacks valid key \(real); its active key is key_notInTheDb01, the database's is \(real); it holds key_notInTheDb01, which the database does not know")
+            #expect(alphaFinding.resolution.hasPrefix("run nectar keys rotate --bot alpha"))
+            #expect(report.findings.last?.actual == "there is no file for its 1 valid key")
+            // Without --key-dir the files are not looked at.
+            #expect(try Self.drift(scenario, ref: commit).status == 0)
+        }
+    }
+
     // MARK: runtime-override: emergency rotation
 
     @Test func anEmergencyRotationIsARuntimeOverrideUntilGitBumpsTheGeneration() throws {
