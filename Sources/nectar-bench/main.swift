@@ -33,6 +33,9 @@ do {
         // `chat [--bots 10000] [--seconds 10] [--runs 3] [--connections 32] [--question TEXT]`: needs wrk.
         try await ChatBenchmark(bots: option("--bots", default: 10_000), seconds: option("--seconds", default: 10), runs: option("--runs", default: 3),
                                 connections: option("--connections", default: 32), question: optionString("--question")).run()
+    case "pathological":
+        // `pathological [--runs 3]`: validate on declarations built to be slow.
+        try PathologicalBenchmark(runs: option("--runs", default: 3)).run()
     case "keys":
         try await KeysBenchmark(runs: option("--runs", default: 5)).run()
     case "generate":
@@ -45,7 +48,7 @@ do {
         // Child mode: `measure <what> --repo PATH --runs N` prints one JSON Measurement.
         try ChildMeasurement.run(what: arguments[1], repo: optionString("--repo")!, runs: option("--runs", default: 5))
     default:
-        FileHandle.standardError.write(Data("usage: nectar-bench validate|apply|drift|keys|chat [--bots N] [--runs N]\n".utf8))
+        FileHandle.standardError.write(Data("usage: nectar-bench validate|apply|drift|keys|chat|pathological [--bots N] [--runs N]\n".utf8))
         exit(2)
     }
 } catch {
