@@ -296,6 +296,7 @@ public actor ReconcileLoop: Service {
             if recovered {
                 logger.info("reconcile recovered: Ready again", metadata: ["revision": "\(short)"])
             }
+            checkKeyFiles(at: now, logger: logger)
             return .succeeded
         }
         let stalled = outcome.failure == .stalled
@@ -356,5 +357,27 @@ public actor ReconcileLoop: Service {
         case .transient: base = Self.backoff(failures: transientFailures, timing: timing)
         }
         return .milliseconds(Int64(max(0.05, Self.jittered(base, timing: timing)) * 1000))
+    }
+}
+
+extension ReconcileLoop {
+    /// After every successful reconcile: each bot's key file must hold
+    /// exactly the keys the store holds valid (by key id). A mismatch is
+    /// logged as a warning and counted in `nectar_key_file_mismatches`; the
+    /// drift report lists it as `key-file-mismatch` with the repair.
+    func checkKeyFiles(at now: Date, logger: Logger) {
+        guard let directory = reconciler.keyDirectory, let keys = try? reconciler.store.keys() else { return }
+        var byBot: [String: [StoredKey]] = [:]
+        for key in keys { byBot[key.bot, default: []].append(key) }
+        let detector = DriftDetector(now: now, keyDirectory: directory)
+        var mismatched: [DriftFinding] = []
+        for (bot, keys) in byBot where keys.contains(where: { $0.isValid(at: now) }) {
+            mismatched += detector.keyFileFindings(bot, keys: keys, in: directory)
+        }
+        Gauge(label: "nectar_key_file_mismatches", factory: metrics).record(mismatched.count)
+        for finding in mismatched.sorted(by: { ($0.object ?? "") < ($1.object ?? "") }).prefix(5) {
+            logger.warning("key file out of step with the database", metadata: [
+                "bot": "\(finding.object ?? "")", "problem": "\(finding.actual)", "repair": "\(finding.resolution)"])
+        }
     }
 }

@@ -8,6 +8,26 @@ import Testing
 /// path or SQLite's words; drift reports are made one at a time and reused;
 /// a force-pushed branch shows in the status.
 @Suite struct HardeningDaemonTests {
+    /// Every successful reconcile checks the key files against the store.
+    @Test func aKeyFileOutOfStepIsLoggedAndCountedAfterTheNextReconcile() async throws {
+        let harness = try DaemonHarness()
+        try harness.commit(DaemonSnippet.files(bots: ["alpha"]))
+        try await harness.start()
+        let token = try harness.token("alice")
+        #expect(try await harness.request("GET", "/metrics").text.contains("nectar_key_file_mismatches 0"))
+        let directory = KeyDirectory(path: harness.directory + "/keys")
+        var file = try #require(directory.read(bot: "alpha"))
+        file.active.id = "key_notInTheDb01"
+        try directory.write(file)
+        let runs = await harness.daemon?.loop.runsCompleted ?? 0
+        _ = try await harness.request("POST", "/admin/reconcile", token: token)
+        try await eventually("the reconcile ran") { (await harness.daemon?.loop.runsCompleted ?? 0) > runs }
+        let metrics = try await harness.request("GET", "/metrics").text
+        #expect(metrics.contains("nectar_key_file_mismatches 1"), "\(metrics.split(separator: "\n").filter { $0.contains("key_file") })")
+        #expect(harness.log.lines.contains { $0.contains("key file out of step with the database") && $0.contains("key_notInTheDb01") })
+        try await harness.stop()
+    }
+
     @Test func storeFailuresAreAnsweredWithoutPathsOrSQLiteMessages() async throws {
         let harness = try DaemonHarness()
         try harness.commit(DaemonSnippet.files(bots: ["alpha"]))
