@@ -70,11 +70,15 @@ struct Keys: ParsableCommand {
         @OptionGroup var database: DatabaseOption
         @Option(name: .long, help: "The bot.") var bot: String
         @Option(name: .long, help: "The key id (key_...), as nectar keys list shows it.") var key: String
+        @Option(name: .long, help: "The key directory, whose lock the revocation holds while the daemon may write it.")
+        var keyDir: String = "keys"
 
         func run() throws {
             do {
                 let store = try RuntimeStore.open(path: database.db, mustExist: true)
-                try EmergencyKeys(store: store, keyDirectory: nil)
+                // Only lock a directory that exists: a bot delivered by sealing alone has none.
+                let directory = FileManager.default.fileExists(atPath: keyDir) ? KeyDirectory(path: keyDir) : nil
+                try EmergencyKeys(store: store, keyDirectory: directory)
                     .revoke(bot: bot, keyID: key, actor: "cli:\(ProcessInfo.processInfo.userName)")
                 Terminal.standardOutput("revoked key \(key) of bot \(bot)")
             } catch {
