@@ -53,3 +53,12 @@ struct ChatSourceJSONTests {
         #expect(try JSONDecoder().decode([ChatSource].self, from: Data(ChatSource.json(sources).utf8)) == sources)
     }
 }
+
+/// Words the stemmer leaves alone, as FTS5's porter tokenizer does.
+struct PorterStemmerLimitTests {
+    @Test func longWordsAreLeftAloneAndShortOnesStemmed() {
+        #expect(PorterStemmer.stem("shipping") == "ship")
+        let long = String(repeating: "y", count: 100_000)
+        #expect(PorterStemmer.stem(long) == long, "no deep recursion over a run of y")
+    }
+}

@@ -149,16 +149,16 @@ public struct PassageRow: Sendable, Hashable {
     }
 }
 
-/// What changes whenever a passage is written or deleted: their count,
-/// largest id and total size.
+/// What changes whenever a passage is written or deleted: their count and
+/// largest id, and a hash of every document's jar, path and git blob id.
 public struct KnowledgeFingerprint: Sendable, Hashable {
     public var count: Int64
     public var maxID: Int64
-    public var bytes: Int64
+    public var documents: String
 
-    public init(count: Int64, maxID: Int64, bytes: Int64) {
+    public init(count: Int64, maxID: Int64, documents: String) {
         self.count = count
         self.maxID = maxID
-        self.bytes = bytes
+        self.documents = documents
     }
 }

@@ -5,7 +5,9 @@
 public enum PorterStemmer {
     public static func stem(_ word: String) -> String {
         var bytes = Array(word.utf8)
-        guard bytes.count > 2, bytes.allSatisfy({ $0 >= 0x61 && $0 <= 0x7A }) else { return word }
+        // FTS5's porter tokenizer leaves tokens over 64 bytes alone; so does
+        // this (and the recursion over runs of "y" stays shallow).
+        guard bytes.count > 2, bytes.count <= 64, bytes.allSatisfy({ $0 >= 0x61 && $0 <= 0x7A }) else { return word }
         var w = Word(bytes)
         w.step1a(); w.step1b(); w.step1c(); w.step2(); w.step3(); w.step4(); w.step5()
         bytes = w.b

@@ -37,8 +37,8 @@ public struct TrustedProxies: Sendable, Equatable {
     public static func parse(_ text: String) -> Result<TrustedProxies, ParseError> {
         var networks: [Network] = []
         for entry in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !entry.isEmpty {
-            let parts = entry.split(separator: "/", maxSplits: 1).map(String.init)
-            guard let address = bytes(parts[0]) else { return .failure(ParseError(entry: entry)) }
+            let parts = entry.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            guard let first = parts.first, let address = bytes(first) else { return .failure(ParseError(entry: entry)) }
             let prefix = parts.count == 2 ? Int(parts[1]) : address.count * 8
             guard let prefix, (0...address.count * 8).contains(prefix) else { return .failure(ParseError(entry: entry)) }
             networks.append(Network(address: address, prefix: prefix))

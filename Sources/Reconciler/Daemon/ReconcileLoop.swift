@@ -296,7 +296,9 @@ public actor ReconcileLoop: Service {
             if recovered {
                 logger.info("reconcile recovered: Ready again", metadata: ["revision": "\(short)"])
             }
-            checkKeyFiles(at: now, logger: logger)
+            // File reads and a store read: on the reconcile queue, never on
+            // the cooperative pool.
+            queue.async { [self] in self.checkKeyFiles(at: now, logger: logger) }
             return .succeeded
         }
         let stalled = outcome.failure == .stalled
@@ -365,7 +367,7 @@ extension ReconcileLoop {
     /// exactly the keys the store holds valid (by key id). A mismatch is
     /// logged as a warning and counted in `nectar_key_file_mismatches`; the
     /// drift report lists it as `key-file-mismatch` with the repair.
-    func checkKeyFiles(at now: Date, logger: Logger) {
+    nonisolated func checkKeyFiles(at now: Date, logger: Logger) {
         guard let directory = reconciler.keyDirectory, let keys = try? reconciler.store.keys() else { return }
         var byBot: [String: [StoredKey]] = [:]
         for key in keys { byBot[key.bot, default: []].append(key) }

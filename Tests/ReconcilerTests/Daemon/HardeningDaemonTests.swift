@@ -14,7 +14,9 @@ import Testing
         try harness.commit(DaemonSnippet.files(bots: ["alpha"]))
         try await harness.start()
         let token = try harness.token("alice")
-        #expect(try await harness.request("GET", "/metrics").text.contains("nectar_key_file_mismatches 0"))
+        try await eventually("the first check ran") {
+            try await harness.request("GET", "/metrics").text.contains("nectar_key_file_mismatches 0")
+        }
         let directory = KeyDirectory(path: harness.directory + "/keys")
         var file = try #require(directory.read(bot: "alpha"))
         file.active.id = "key_notInTheDb01"
@@ -22,8 +24,10 @@ import Testing
         let runs = await harness.daemon?.loop.runsCompleted ?? 0
         _ = try await harness.request("POST", "/admin/reconcile", token: token)
         try await eventually("the reconcile ran") { (await harness.daemon?.loop.runsCompleted ?? 0) > runs }
-        let metrics = try await harness.request("GET", "/metrics").text
-        #expect(metrics.contains("nectar_key_file_mismatches 1"), "\(metrics.split(separator: "\n").filter { $0.contains("key_file") })")
+        // The check runs on the reconcile queue right after the run.
+        try await eventually("the key files were checked") {
+            try await harness.request("GET", "/metrics").text.contains("nectar_key_file_mismatches 1")
+        }
         #expect(harness.log.lines.contains { $0.contains("key file out of step with the database") && $0.contains("key_notInTheDb01") })
         try await harness.stop()
     }

@@ -78,11 +78,11 @@ extension RuntimeStore: RuntimeStateStore {
 
     public func knowledgeFingerprint() async throws(StoreError) -> KnowledgeFingerprint {
         try await read { db in
-            let row = try Row.fetchOne(db, sql: """
-                SELECT count(*) AS n, coalesce(max(id), 0) AS top, coalesce(sum(length(body) + length(heading)), 0) AS bytes
-                FROM knowledge_passage
-                """)
-            return KnowledgeFingerprint(count: row?["n"] ?? 0, maxID: row?["top"] ?? 0, bytes: row?["bytes"] ?? 0)
+            let row = try Row.fetchOne(db, sql: "SELECT count(*) AS n, coalesce(max(id), 0) AS top FROM knowledge_passage")
+            // The documents' git blob ids change with any edit, even one that keeps every length.
+            let blobs = try String.fetchAll(db, sql: "SELECT jar || ':' || path || ':' || blob_id FROM knowledge_document ORDER BY id")
+            return KnowledgeFingerprint(count: row?["n"] ?? 0, maxID: row?["top"] ?? 0,
+                                        documents: CanonicalSpec.hash(Array(blobs.joined(separator: "\n").utf8)))
         }
     }
 
