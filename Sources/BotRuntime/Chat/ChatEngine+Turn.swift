@@ -31,17 +31,35 @@ extension ChatEngine {
         return OpenConversation(record: record, history: recent, isNew: false, count: recent.count)
     }
 
-    /// Asks the responder and hands the two messages and the usage row to the writer.
+    /// Answers a message: quietly while a person has the conversation, with
+    /// a handoff when a trigger fires, else with the responder's answer.
     func answer(_ request: ChatRequest, caller: Caller, conversation: OpenConversation, at: Date) async throws -> ChatReply {
         let spec = caller.bot.spec
+        let id = conversation.record.id
+        let pending = Self.operatorMessagesSinceLastUser(conversation.history)
+        let open = conversation.isNew ? nil : handoffs.open(conversation: id)
+        // Triggers are looked for only when they can matter.
+        let text = spec.handoff.enabled ? MatchText(request.message) : nil
+        let early = text.flatMap { HandoffTriggers.beforeAnswer($0, rules: spec.handoff) }
+        if let open {
+            return try await quietTurn(request, caller: caller, conversation: conversation, open: open, trigger: early, text: text,
+                                       pending: pending, at: at)
+        }
+        if let early, let text {
+            return try await handOff(request, caller: caller, conversation: conversation, trigger: early, text: text, answer: nil,
+                                     pending: pending, at: at)
+        }
         let memory = Array((request.history ?? conversation.history).suffix(spec.maxConversationLength))
         let answer = try await responder.answer(ResponderQuestion(bot: spec, text: request.message, history: memory))
+        if let late = HandoffTriggers.afterAnswer(answer, rules: spec.handoff), let text {
+            return try await handOff(request, caller: caller, conversation: conversation, trigger: late, text: text, answer: answer,
+                                     pending: pending, at: at)
+        }
         let user = ChatMessage(id: RuntimeID.make("msg_"), role: .user, text: request.message, at: at)
         let reply = ChatMessage(id: RuntimeID.make("msg_"), role: .assistant, text: answer.reply, at: now(),
                                 confidence: answer.confidence, sources: answer.sources)
         _ = conversations.append([user, reply], to: conversation.record, knownCount: conversation.count)
         let outcome: UsageRecord.Outcome = answer.kind == .notSure ? .lowConfidence : .answered
-        let id = conversation.record.id
         writer.enqueue { batch in
             if conversation.isNew { batch.conversations.append(conversation.record) }
             batch.messages.append((id, 0, user))
@@ -51,7 +69,90 @@ extension ChatEngine {
         record(request, caller: caller, conversation: id, outcome: outcome, answer: answer, at: at)
         return ChatReply(bot: caller.bot.name, conversationID: id, messageID: reply.id, reply: answer.reply,
                          confidence: answer.confidence, sources: answer.sources, promptTokens: answer.promptTokens,
-                         completionTokens: answer.completionTokens, createdAt: reply.at)
+                         completionTokens: answer.completionTokens, createdAt: reply.at, operatorMessages: pending)
+    }
+
+    /// What nectar tells the user when a person takes over.
+    static func handoffNotice(_ trigger: HandoffTrigger) -> String {
+        switch trigger.reason {
+        case .lowConfidence:
+            "I'm not sure I can answer that well, so I've asked a person from our team to help. They will answer here."
+        case .keyword, .explicitRequest:
+            "I've asked a person from our team to take over. They will answer here."
+        }
+    }
+
+    /// What nectar tells the user while a person has the conversation.
+    static let quietNotice = "A person from our team has this conversation and will answer here."
+
+    /// A trigger fired: the message, nectar's notice and the handoff are
+    /// written in one transaction, after the rows buffered before them.
+    func handOff(_ request: ChatRequest, caller: Caller, conversation: OpenConversation, trigger: HandoffTrigger, text: MatchText,
+                 answer: ResponderAnswer?, pending: [ChatMessage], at: Date) async throws -> ChatReply {
+        let spec = caller.bot.spec
+        let user = ChatMessage(id: RuntimeID.make("msg_"), role: .user, text: request.message, at: at)
+        let notice = ChatMessage(id: RuntimeID.make("msg_"), role: .system, text: Self.handoffNotice(trigger), at: now())
+        try await writer.flush()
+        let opened = try await store.openHandoff(HandoffOpening(
+            conversation: conversation.record, isNewConversation: conversation.isNew, messages: [user, notice], trigger: trigger,
+            urgency: HandoffTriggers.urgency(text, rules: spec.handoff.urgency), sla: spec.handoff.sla,
+            newID: RuntimeID.make("hof_"), at: at))
+        handoffs.track(opened.handoff)
+        _ = conversations.append([user, notice], to: conversation.record, knownCount: conversation.count)
+        if let key = caller.key { writer.enqueue { $0.keyUses[key.id] = at } }
+        record(request, caller: caller, conversation: conversation.record.id, outcome: .handedOff, answer: answer, at: at)
+        if opened.created {
+            logger.info("handoff opened", metadata: ["handoff": "\(opened.handoff.id)", "bot": "\(caller.bot.name)",
+                                                     "reason": "\(trigger.reason.rawValue)", "urgency": "\(opened.handoff.urgency.rawValue)"])
+        }
+        return ChatReply(bot: caller.bot.name, conversationID: conversation.record.id, messageID: notice.id, reply: notice.text,
+                         confidence: answer?.confidence ?? 0, sources: [], promptTokens: answer?.promptTokens ?? 0,
+                         completionTokens: answer?.completionTokens ?? 0, createdAt: notice.at, handoff: opened.handoff.summary,
+                         operatorMessages: pending)
+    }
+
+    /// A person has the conversation: the message goes to the handoff's
+    /// thread, and the reply is what operators wrote since the user's last
+    /// message, or a notice that a person will answer. Another trigger is
+    /// added to the open handoff (and may raise its urgency).
+    func quietTurn(_ request: ChatRequest, caller: Caller, conversation: OpenConversation, open: HandoffSummary,
+                   trigger: HandoffTrigger?, text: MatchText?, pending: [ChatMessage], at: Date) async throws -> ChatReply {
+        let id = conversation.record.id
+        let user = ChatMessage(id: RuntimeID.make("msg_"), role: .user, text: request.message, at: at)
+        let notice = pending.isEmpty ? ChatMessage(id: RuntimeID.make("msg_"), role: .system, text: Self.quietNotice, at: now()) : nil
+        let messages = [user] + (notice.map { [$0] } ?? [])
+        var summary = open
+        if let trigger, let text {
+            try await writer.flush()
+            let opened = try await store.openHandoff(HandoffOpening(
+                conversation: conversation.record, isNewConversation: false, messages: messages, trigger: trigger,
+                urgency: HandoffTriggers.urgency(text, rules: caller.bot.spec.handoff.urgency), sla: caller.bot.spec.handoff.sla,
+                newID: RuntimeID.make("hof_"), at: at))
+            handoffs.track(opened.handoff)
+            summary = opened.handoff.summary
+        } else {
+            writer.enqueue { batch in
+                for message in messages { batch.messages.append((id, 0, message)) }
+            }
+        }
+        _ = conversations.append(messages, to: conversation.record, knownCount: conversation.count)
+        if let key = caller.key { writer.enqueue { $0.keyUses[key.id] = at } }
+        record(request, caller: caller, conversation: id, outcome: .handedOff, answer: nil, at: at)
+        let reply = pending.isEmpty ? Self.quietNotice : pending.map(\.text).joined(separator: "\n\n")
+        return ChatReply(bot: caller.bot.name, conversationID: id, messageID: notice?.id ?? pending.last?.id ?? user.id, reply: reply,
+                         confidence: 0, sources: [], promptTokens: 0, completionTokens: 0, createdAt: notice?.at ?? at,
+                         handoff: summary, operatorMessages: pending)
+    }
+
+    /// Operators' messages after the user's last message: what the client
+    /// has not been given (it gets them with its next call).
+    static func operatorMessagesSinceLastUser(_ history: [ChatMessage]) -> [ChatMessage] {
+        var result: [ChatMessage] = []
+        for message in history.reversed() {
+            if message.role == .user { break }
+            if message.role == .operator { result.append(message) }
+        }
+        return result.reversed()
     }
 
     /// The usage row and metrics of one exchange.

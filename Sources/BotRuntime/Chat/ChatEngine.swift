@@ -12,9 +12,11 @@ public final class ChatEngine: Sendable {
     let store: any RuntimeStateStore
     let limiter: RateLimiter
     let writer: RuntimeWriter
-    let conversations = ConversationCache()
+    let conversations: ConversationCache
     let responder: any Responder
     let metrics: ChatMetrics
+    /// Open handoffs, operators' actions and the SLA timer.
+    public let handoffs: HandoffDesk
     private let salt = Mutex("")
     let logger: Logger
     let now: @Sendable () -> Date
@@ -30,6 +32,9 @@ public final class ChatEngine: Sendable {
         self.metrics = metrics
         self.logger = logger
         self.now = now
+        let conversations = ConversationCache()
+        self.conversations = conversations
+        handoffs = HandoffDesk(store: store, writer: writer, conversations: conversations, directory: directory, logger: logger, now: now)
     }
 
     /// Answers one message.

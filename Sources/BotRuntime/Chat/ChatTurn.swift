@@ -51,6 +51,11 @@ public struct ChatReply: Sendable {
     public var promptTokens: Int
     public var completionTokens: Int
     public var createdAt: Date
+    /// The conversation's open handoff: a person has it, the bot is quiet.
+    public var handoff: HandoffSummary? = nil
+    /// Operators' replies the client has not been given yet (those written
+    /// since its previous message), oldest first.
+    public var operatorMessages: [ChatMessage] = []
 }
 
 /// Why a chat request was not answered, in the caller's terms.

@@ -81,6 +81,18 @@ final class ConversationCache: Sendable {
         }
     }
 
+    /// Appends messages written elsewhere (an operator's reply) to a
+    /// conversation, if it is cached; otherwise the next turn reads them.
+    func appendIfCached(_ messages: [ChatMessage], to id: String) {
+        state.withLock { state in
+            guard var entry = state.entries[id] else { return }
+            entry.recent += messages.map(Self.slim)
+            if entry.recent.count > keep { entry.recent.removeFirst(entry.recent.count - keep) }
+            entry.count += messages.count
+            state.entries[id] = entry
+        }
+    }
+
     private func evictIfFull(_ state: inout State) {
         guard state.entries.count > state.evictAbove else { return }
         // Drop the least recently used down to nine tenths of the capacity

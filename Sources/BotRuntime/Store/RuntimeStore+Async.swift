@@ -18,6 +18,12 @@ extension RuntimeStore {
 
     public func audit(kind: ObjectKind? = nil, name: String? = nil, since: Date? = nil, until: Date? = nil, limit: Int = 1000,
                       newestFirst: Bool = false) async throws(StoreError) -> [AuditEntry] {
+        try await read(Self.audit(kind: kind?.rawValue, name: name, since: since, until: until, limit: limit, newestFirst: newestFirst))
+    }
+
+    /// The same, by the kind's name as the audit log stores it (`Bot`, `Handoff`, ...).
+    public func audit(kindNamed kind: String?, name: String? = nil, since: Date? = nil, until: Date? = nil, limit: Int = 1000,
+                      newestFirst: Bool = false) async throws(StoreError) -> [AuditEntry] {
         try await read(Self.audit(kind: kind, name: name, since: since, until: until, limit: limit, newestFirst: newestFirst))
     }
 

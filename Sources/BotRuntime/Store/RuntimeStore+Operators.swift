@@ -75,6 +75,23 @@ extension RuntimeStore {
         }
     }
 
+    /// The same, read off Swift's cooperative pool (for request handlers).
+    public func operatorTokensAsync(operator name: String) async throws(StoreError) -> [OperatorTokenRecord] {
+        try await read { db in
+            try OperatorTokenRecord.fetchAll(db, sql: "\(OperatorTokenRecord.selection) WHERE operator = ? ORDER BY created_at DESC, id",
+                                             arguments: [name])
+        }
+    }
+
+    /// The declared, live operators (for admins).
+    public func operatorSummaries() async throws(StoreError) -> [OperatorSpec] {
+        try await read { db in
+            try String.fetchAll(db, sql: "SELECT spec FROM operator WHERE deleted_at IS NULL ORDER BY name").compactMap {
+                try? JSONDecoder().decode(OperatorSpec.self, from: Data($0.utf8))
+            }
+        }
+    }
+
     /// Revokes one token by id, or every token of an operator. Returns how many were revoked.
     @discardableResult
     public func revokeOperatorTokens(id: String? = nil, operator name: String? = nil, actor: String = "cli", at now: Date = Date()) throws(StoreError) -> Int {

@@ -101,15 +101,15 @@ extension RuntimeStore {
     /// Audit entries, oldest first, optionally for one object.
     public func audit(kind: ObjectKind? = nil, name: String? = nil, since: Date? = nil, until: Date? = nil, limit: Int = 1000,
                       newestFirst: Bool = false) throws(StoreError) -> [AuditEntry] {
-        try read(Self.audit(kind: kind, name: name, since: since, until: until, limit: limit, newestFirst: newestFirst))
+        try read(Self.audit(kind: kind?.rawValue, name: name, since: since, until: until, limit: limit, newestFirst: newestFirst))
     }
 
-    static func audit(kind: ObjectKind?, name: String?, since: Date?, until: Date?, limit: Int,
+    static func audit(kind: String?, name: String?, since: Date?, until: Date?, limit: Int,
                       newestFirst: Bool) -> @Sendable (Database) throws -> [AuditEntry] {
         { db in
             var conditions: [String] = []
             var arguments: [any DatabaseValueConvertible] = []
-            if let kind { conditions.append("object_kind = ?"); arguments.append(kind.rawValue) }
+            if let kind { conditions.append("object_kind = ?"); arguments.append(kind) }
             if let name { conditions.append("object_name = ?"); arguments.append(name) }
             if let since { conditions.append("at >= ?"); arguments.append(since.timeIntervalSince1970) }
             if let until { conditions.append("at < ?"); arguments.append(until.timeIntervalSince1970) }

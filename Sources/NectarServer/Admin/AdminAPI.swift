@@ -5,17 +5,32 @@ import Reconciler
 
 /// `/admin/...`: reconcile status, history and trigger; bots with their live
 /// spec, status and keys; pause and resume; the audit log; the state export.
-/// Every route needs an operator token; writes need role `admin`.
+/// Every route needs an operator token. An `admin` may do everything; an
+/// `agent` reads only its own identity and the bots its teams own (others
+/// are 404), and the installation-wide routes are 403 for it.
 struct AdminAPI: Sendable {
     let store: RuntimeStore
     let loop: ReconcileLoop
+    let desk: HandoffDesk
 
     func add(to group: RouterGroup<NectarRequestContext>) {
-        let store = self.store, loop = self.loop
-        group.get("status") { _, _ in
-            JSONBody.response(await loop.status())
+        let store = self.store, loop = self.loop, desk = self.desk
+        group.get("me") { _, context in
+            let identity = try context.requireOperator()
+            let tokens = try await store.operatorTokensAsync(operator: identity.name)
+            return JSONBody.response(MeView(name: identity.name, role: identity.role.rawValue, teams: identity.teams,
+                                            tokens: tokens.map(TokenView.init)))
         }
-        group.get("reconciles") { request, _ in
+        group.get("operators") { _, context in
+            _ = try context.requireAdmin("listing operators")
+            return JSONBody.response(["operators": try await store.operatorSummaries()])
+        }
+        group.get("status") { _, context in
+            _ = try context.requireAdmin("reading the reconcile status")
+            return JSONBody.response(await loop.status())
+        }
+        group.get("reconciles") { request, context in
+            _ = try context.requireAdmin("reading the reconcile history")
             let limit = try Query.integer(request, "limit", range: 1...500) ?? 20
             let before = try Query.integer(request, "before", range: 1...Int.max)
             let runs = try await store.runs(limit: limit + 1, before: before.map(Int64.init))
@@ -27,9 +42,10 @@ struct AdminAPI: Sendable {
             await loop.requestReconcile(trigger: .admin(identity.name))
             return JSONBody.response(["status": "reconcile requested"], status: .accepted)
         }
-        group.get("bots") { _, _ in
+        group.get("bots") { _, context in
+            let visible = try await desk.visibleBots(for: try context.requireOperator())
             let live = try await store.liveState()
-            let bots = live[.bot].values.filter { !$0.isDeleted }.sorted { $0.name < $1.name }.map { object in
+            let bots = live[.bot].values.filter { !$0.isDeleted && visible?.contains($0.name) ?? true }.sorted { $0.name < $1.name }.map { object in
                 BotSummary(name: object.name, status: object.runtimeStatus, revision: object.revision,
                            sourcePath: object.sourcePath, updatedAt: object.updatedAt, pausedAt: object.pausedAt, pausedBy: object.pausedBy,
                            activeKeys: live.keys[object.name]?.filter { $0.state == .active }.count ?? 0,
@@ -39,7 +55,8 @@ struct AdminAPI: Sendable {
         }
         group.get("bots/:name") { _, context in
             let name = try context.parameters.require("name")
-            guard let detail = try await store.botDetail(name) else { throw APIError.notFound("there is no live bot named \(name)") }
+            let visible = try await desk.visibleBots(for: try context.requireOperator())
+            guard visible?.contains(name) ?? true, let detail = try await store.botDetail(name) else { throw APIError.notFound("there is no live bot named \(name)") }
             return JSONBody.response(try BotView(detail))
         }
         group.post("bots/:name/pause") { request, context in
@@ -62,22 +79,26 @@ struct AdminAPI: Sendable {
             }
             return JSONBody.response(OverrideResult(bot: name, status: .active, changed: changed, pausedAt: nil, pausedBy: nil, reason: nil))
         }
-        group.get("audit") { request, _ in
+        group.get("audit") { request, context in
+            _ = try context.requireAdmin("reading the audit log")
+            let kinds = ObjectKind.allCases.map(\.rawValue) + ["Handoff"]
             let kind = try request.uri.queryParameters.get("kind").map { text in
-                guard let kind = ObjectKind(rawValue: text) else {
-                    throw APIError.badRequest("kind must be one of \(ObjectKind.allCases.map(\.rawValue).joined(separator: ", "))")
+                guard kinds.contains(text) else {
+                    throw APIError.badRequest("kind must be one of \(kinds.joined(separator: ", "))")
                 }
-                return kind
+                return text
             }
-            let entries = try await store.audit(kind: kind, name: request.uri.queryParameters.get("name"),
+            let entries = try await store.audit(kindNamed: kind, name: request.uri.queryParameters.get("name"),
                                           since: try Query.date(request, "since"), until: try Query.date(request, "until"),
                                           limit: try Query.integer(request, "limit", range: 1...1000) ?? 100, newestFirst: true)
             return JSONBody.response(["entries": entries.map(AuditView.init)])
         }
-        group.get("state") { _, _ in
-            JSONBody.response(try await store.export())
+        group.get("state") { _, context in
+            _ = try context.requireAdmin("reading the state export")
+            return JSONBody.response(try await store.export())
         }
-        group.get("drift") { _, _ in
+        group.get("drift") { _, context in
+            _ = try context.requireAdmin("reading the drift report")
             switch await loop.driftReport() {
             case .success(let json):
                 return Response(status: .ok, headers: [.contentType: "application/json"],

@@ -102,3 +102,28 @@ struct AuditView: Encodable {
         run = entry.runID
     }
 }
+
+/// `GET /admin/me`: who the token belongs to, and that operator's tokens (never a secret).
+struct MeView: Encodable {
+    var name: String
+    var role: String
+    var teams: [String]
+    var tokens: [TokenView]
+}
+
+/// An operator token's metadata.
+struct TokenView: Encodable {
+    var id: String
+    var display: String
+    var createdAt: Date
+    var lastUsedAt: Date?
+    var revokedAt: Date?
+
+    init(_ record: OperatorTokenRecord) {
+        id = record.id
+        display = record.display
+        createdAt = record.createdAt
+        lastUsedAt = record.lastUsedAt
+        revokedAt = record.revokedAt
+    }
+}

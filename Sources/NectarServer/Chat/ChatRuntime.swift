@@ -17,9 +17,12 @@ public final class ChatRuntime: Service, Sendable {
     let logger: Logger
     /// How often the directory checks for changes made by other processes.
     let watchInterval: Duration
+    /// How often handoffs' SLA targets are checked.
+    let slaCheckInterval: Duration
 
     public init(store: RuntimeStore, metrics: any MetricsFactory, logger: Logger, flushInterval: Duration = .milliseconds(50),
-                watchInterval: Duration = .milliseconds(250), now: @escaping @Sendable () -> Date = { Date() }) {
+                watchInterval: Duration = .milliseconds(250), slaCheckInterval: Duration = .seconds(1),
+                now: @escaping @Sendable () -> Date = { Date() }) {
         let chatMetrics = ChatMetrics(factory: metrics)
         let directory = BotDirectory(store: store, metrics: chatMetrics)
         let limiter = RateLimiter()
@@ -30,6 +33,7 @@ public final class ChatRuntime: Service, Sendable {
         self.store = store
         self.logger = logger
         self.watchInterval = watchInterval
+        self.slaCheckInterval = slaCheckInterval
         engine = ChatEngine(directory: directory, store: store, limiter: limiter, writer: writer,
                             responder: KnowledgeResponder(index: directory.knowledge), metrics: chatMetrics, logger: logger, now: now)
         // A change this process commits (an apply, a pause, a key revoked)
@@ -43,6 +47,7 @@ public final class ChatRuntime: Service, Sendable {
         limiter.load(try await store.rateCounts(since: now.addingTimeInterval(-86_400)), at: now)
         engine.setClientHashSalt(try await store.clientHashSalt())
         try await directory.refresh()
+        try await engine.handoffs.load()
     }
 
     /// Writes the rows the chat path has buffered now.
@@ -54,6 +59,9 @@ public final class ChatRuntime: Service, Sendable {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.writer.run() }
             group.addTask { await self.directory.watch(every: self.watchInterval) }
+            // SLA targets are checked every second (a target that passed
+            // while the daemon was down fires at the first check).
+            group.addTask { await self.engine.handoffs.watch(every: self.slaCheckInterval) }
             try? await gracefulShutdown()
             group.cancelAll()
         }

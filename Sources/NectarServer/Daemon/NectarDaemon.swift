@@ -30,7 +30,8 @@ public final class NectarDaemon: Sendable {
     /// Prepares everything that can fail before serving: the lock, the
     /// database, the source and its credentials, the listen address.
     public init(settings: ServeSettings, environment: [String: String] = ProcessInfo.processInfo.environment,
-                logger: Logger, handleSignals: Bool = true,
+                logger: Logger, handleSignals: Bool = true, now: @escaping @Sendable () -> Date = { Date() },
+                slaCheckInterval: Duration = .seconds(1),
                 onListening: @escaping @Sendable (String, Int) async -> Void = { _, _ in }) throws {
         self.settings = settings
         let (host, port) = try settings.listenAddress()
@@ -49,7 +50,7 @@ public final class NectarDaemon: Sendable {
         let webhook = GitWebhook(secret: settings.webhookSecret(environment: environment))
         var chatLogger = logger
         chatLogger[metadataKey: "component"] = "chat"
-        chat = ChatRuntime(store: store, metrics: metrics, logger: chatLogger)
+        chat = ChatRuntime(store: store, metrics: metrics, logger: chatLogger, slaCheckInterval: slaCheckInterval, now: now)
         let proxies = (try? TrustedProxies.parse(settings.trustedProxies).get()) ?? .none
         let server = NectarRouter(store: store, loop: loop, webhook: webhook, chat: chat.engine, proxies: proxies, metrics: metrics,
                                   renderMetrics: { registry.emitToString() })

@@ -39,7 +39,9 @@ public struct NectarRouter: Sendable {
         webhook.add(to: router, loop: loop)
         ChatRoutes(engine: chat, proxies: proxies).add(to: router)
         OpenAIRoutes(engine: chat, proxies: proxies).add(to: router)
-        AdminAPI(store: store, loop: loop).add(to: router.group("admin").add(middleware: OperatorAuthMiddleware(store: store)))
+        let admin = router.group("admin").add(middleware: OperatorAuthMiddleware(store: store))
+        AdminAPI(store: store, loop: loop, desk: chat.handoffs).add(to: admin)
+        HandoffRoutes(desk: chat.handoffs).add(to: admin)
         return router
     }
 }

@@ -118,21 +118,26 @@ struct NectarView: Encodable {
     var conversationId: String
     var confidence: Double
     var sources: [ChatSource]
+    var handoff: HandoffSummary?
+    var operatorMessages: [ChatMessage]
 
     init(_ reply: ChatReply) {
         conversationId = reply.conversationID
         confidence = reply.confidence
         sources = reply.sources
+        handoff = reply.handoff
+        operatorMessages = reply.operatorMessages
     }
 
-    enum CodingKeys: String, CodingKey { case conversationId, confidence, sources, handoff }
+    enum CodingKeys: String, CodingKey { case conversationId, confidence, sources, handoff, operatorMessages }
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(conversationId, forKey: .conversationId)
         try container.encode(confidence, forKey: .confidence)
         try container.encode(sources, forKey: .sources)
-        try container.encodeNil(forKey: .handoff)
+        try container.encode(handoff.map(HandoffSummaryView.init), forKey: .handoff)
+        try container.encode(operatorMessages.map(OperatorMessageView.init), forKey: .operatorMessages)
     }
 }
 

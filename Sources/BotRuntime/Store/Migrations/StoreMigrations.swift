@@ -167,6 +167,7 @@ enum StoreMigrations {
             }
         }
         registerRuntime(&migrator)
+        registerHandoffs(&migrator)
         return migrator
     }
 }
