@@ -69,9 +69,10 @@ final class DaemonHarness: @unchecked Sendable {
     }
 
     /// Starts the daemon and waits until it listens.
-    func start(_ settings: ServeSettings? = nil, environment: [String: String] = [:]) async throws {
+    func start(_ settings: ServeSettings? = nil, environment: [String: String] = [:],
+               now: @escaping @Sendable () -> Date = { Date() }, slaCheckInterval: Duration = .seconds(1)) async throws {
         let daemon = try NectarDaemon(settings: settings ?? self.settings(), environment: environment, logger: logger(),
-                                      handleSignals: false)
+                                      handleSignals: false, now: now, slaCheckInterval: slaCheckInterval)
         self.daemon = daemon
         task = Task { try await daemon.run() }
         try await eventually("the server listens") { daemon.port != nil }
