@@ -297,7 +297,11 @@ struct ChatBenchmark {
     /// The bench bots: a honey jar of 40 documents, a private bot and a
     /// public one with budgets far above what a run sends.
     static func files() -> [String: String] {
-        let limits = "rateLimits: {perHour: 1000000000, perDay: 1000000000}"
+        // Handoff triggers are checked on every message (keywords and the
+        // built-in phrases); low-confidence handoffs are off (threshold 0)
+        // so that out-of-scope questions measure the answer path, not a
+        // handoff opened per request.
+        let limits = "rateLimits: {perHour: 1000000000, perDay: 1000000000}\n  handoff: {keywords: [human, agent, \"speak to a person\", escalate], confidenceThreshold: 0}"
         var files = [
             "bots/bench-jar.yaml": "apiVersion: nectar/v1\nkind: HoneyJar\nmetadata: {name: bench-shop}\nspec:\n  sources: [\"knowledge/bench/*.md\"]\n",
             "bots/bench/bench.yaml": "apiVersion: nectar/v1\nkind: Bot\nmetadata: {name: bench}\nspec:\n  honeyJars: [bench-shop]\n  \(limits)\n",

@@ -26,5 +26,8 @@ public struct OperatorSpec: Sendable, Hashable, Codable {
         case admin
         /// Works handoffs and reads analytics of its teams' bots.
         case agent
+        /// Reads everything under `/admin` and changes nothing: for CI jobs
+        /// (`nectar drift --server`, `nectar plan --server`) and auditors.
+        case auditor
     }
 }

@@ -7,7 +7,8 @@ import Reconciler
 /// spec, status and keys; pause and resume; the audit log; the state export.
 /// Every route needs an operator token. An `admin` may do everything; an
 /// `agent` reads only its own identity and the bots its teams own (others
-/// are 404), and the installation-wide routes are 403 for it.
+/// are 404), and the installation-wide routes are 403 for it. An `auditor`
+/// reads everything and changes nothing.
 struct AdminAPI: Sendable {
     let store: RuntimeStore
     let loop: ReconcileLoop
@@ -22,15 +23,15 @@ struct AdminAPI: Sendable {
                                             tokens: tokens.map(TokenView.init)))
         }
         group.get("operators") { _, context in
-            _ = try context.requireAdmin("listing operators")
+            _ = try context.requireReader("listing operators")
             return JSONBody.response(["operators": try await store.operatorSummaries()])
         }
         group.get("status") { _, context in
-            _ = try context.requireAdmin("reading the reconcile status")
+            _ = try context.requireReader("reading the reconcile status")
             return JSONBody.response(await loop.status())
         }
         group.get("reconciles") { request, context in
-            _ = try context.requireAdmin("reading the reconcile history")
+            _ = try context.requireReader("reading the reconcile history")
             let limit = try Query.integer(request, "limit", range: 1...500) ?? 20
             let before = try Query.integer(request, "before", range: 1...Int.max)
             let runs = try await store.runs(limit: limit + 1, before: before.map(Int64.init))
@@ -80,7 +81,7 @@ struct AdminAPI: Sendable {
             return JSONBody.response(OverrideResult(bot: name, status: .active, changed: changed, pausedAt: nil, pausedBy: nil, reason: nil))
         }
         group.get("audit") { request, context in
-            _ = try context.requireAdmin("reading the audit log")
+            _ = try context.requireReader("reading the audit log")
             let kinds = ObjectKind.allCases.map(\.rawValue) + ["Handoff"]
             let kind = try request.uri.queryParameters.get("kind").map { text in
                 guard kinds.contains(text) else {
@@ -94,11 +95,11 @@ struct AdminAPI: Sendable {
             return JSONBody.response(["entries": entries.map(AuditView.init)])
         }
         group.get("state") { _, context in
-            _ = try context.requireAdmin("reading the state export")
+            _ = try context.requireReader("reading the state export")
             return JSONBody.response(try await store.export())
         }
         group.get("drift") { _, context in
-            _ = try context.requireAdmin("reading the drift report")
+            _ = try context.requireReader("reading the drift report")
             switch await loop.driftReport() {
             case .success(let json):
                 return Response(status: .ok, headers: [.contentType: "application/json"],

@@ -35,4 +35,23 @@ extension NectarRequestContext {
         }
         return identity
     }
+
+    /// The authenticated operator, who must be an admin or an auditor
+    /// (installation-wide reads; 403 for an agent).
+    func requireReader(_ action: String) throws -> OperatorIdentity {
+        guard let identity else { throw APIError.unauthorized("an operator token is required") }
+        guard identity.role != .agent else {
+            throw APIError.forbidden("operator \(identity.name) has role agent; \(action) needs role admin or auditor")
+        }
+        return identity
+    }
+
+    /// The authenticated operator, who may work handoffs (admin or agent; 403 for an auditor).
+    func requireWorker(_ action: String) throws -> OperatorIdentity {
+        guard let identity else { throw APIError.unauthorized("an operator token is required") }
+        guard identity.role != .auditor else {
+            throw APIError.forbidden("operator \(identity.name) has role auditor, which reads only; \(action) needs role admin or agent")
+        }
+        return identity
+    }
 }

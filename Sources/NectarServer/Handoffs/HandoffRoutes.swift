@@ -25,7 +25,7 @@ struct HandoffRoutes: Sendable {
             return JSONBody.response(HandoffDetailView(detail))
         }
         group.post("handoffs/:id/assign") { request, context in
-            let identity = try context.requireOperator()
+            let identity = try context.requireWorker("assigning a handoff")
             let id = try context.parameters.require("id")
             let body = try await Self.optionalBody(AssignBody.self, request, example: #"{"to": "bob"}"#)
             for name in [body?.to, body?.from].compactMap({ $0 }) where name.isEmpty || name.count > 63 {
@@ -34,7 +34,7 @@ struct HandoffRoutes: Sendable {
             return try Self.respond(try await desk.assign(id, to: body?.to, from: body?.from, as: identity), id: id)
         }
         group.post("handoffs/:id/reply") { request, context in
-            let identity = try context.requireOperator()
+            let identity = try context.requireWorker("replying to a handoff")
             let id = try context.parameters.require("id")
             let body = try await RequestJSON.decode(ReplyBody.self, from: request, limit: 64 * 1024)
             let text = try RequestJSON.message(body.message, field: "message")
@@ -43,14 +43,14 @@ struct HandoffRoutes: Sendable {
             return JSONBody.response(ReplyResult(handoff: HandoffView(handoff), message: message))
         }
         group.post("handoffs/:id/resolve") { request, context in
-            let identity = try context.requireOperator()
+            let identity = try context.requireWorker("resolving a handoff")
             let id = try context.parameters.require("id")
             let body = try await Self.optionalBody(ResolveBody.self, request, example: #"{"note": "refund issued"}"#)
             if let note = body?.note, note.utf8.count > 4096 { throw APIError.badRequest("note must be at most 4096 bytes") }
             return try Self.respond(try await desk.resolve(id, note: body?.note, as: identity), id: id)
         }
         group.post("handoffs/:id/reopen") { _, context in
-            let identity = try context.requireOperator()
+            let identity = try context.requireWorker("reopening a handoff")
             let id = try context.parameters.require("id")
             return try Self.respond(try await desk.reopen(id, as: identity), id: id)
         }

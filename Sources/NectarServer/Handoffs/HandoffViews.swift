@@ -50,46 +50,13 @@ struct HandoffView: Encodable {
         resolutionNote = handoff.resolutionNote
         updatedAt = handoff.updatedAt
     }
-
-    // Absent values are written as null, so every handoff has every field.
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: Key.self)
-        try container.encode(id, forKey: "id")
-        try container.encode(number, forKey: "number")
-        try container.encode(bot, forKey: "bot")
-        try container.encode(conversationId, forKey: "conversationId")
-        try container.encode(status, forKey: "status")
-        try container.encode(urgency, forKey: "urgency")
-        try container.encode(initialUrgency, forKey: "initialUrgency")
-        try container.encode(reason, forKey: "reason")
-        try container.encode(reasonDetail, forKey: "reasonDetail")
-        try container.encode(confidence, forKey: "confidence")
-        try container.encode(triggerMessageId, forKey: "triggerMessageId")
-        try container.encode(assignee, forKey: "assignee")
-        try container.encode(escalated, forKey: "escalated")
-        try container.encode(slaDueAt, forKey: "slaDueAt")
-        try container.encode(createdAt, forKey: "createdAt")
-        try container.encode(assignedAt, forKey: "assignedAt")
-        try container.encode(escalatedAt, forKey: "escalatedAt")
-        try container.encode(resolvedAt, forKey: "resolvedAt")
-        try container.encode(reopenedAt, forKey: "reopenedAt")
-        try container.encode(resolvedBy, forKey: "resolvedBy")
-        try container.encode(resolutionNote, forKey: "resolutionNote")
-        try container.encode(updatedAt, forKey: "updatedAt")
-    }
 }
 
 /// `GET /admin/handoffs`: a page, newest first.
 struct HandoffPage: Encodable {
     var handoffs: [HandoffView]
-    /// Pass as `cursor` for the next page; null on the last.
+    /// Pass as `cursor` for the next page; absent on the last.
     var nextCursor: String?
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: Key.self)
-        try container.encode(handoffs, forKey: "handoffs")
-        try container.encode(nextCursor, forKey: "nextCursor")
-    }
 }
 
 /// `GET /admin/handoffs/{id}`: the handoff, the transcript up to its
@@ -105,14 +72,6 @@ struct HandoffDetailView: Encodable {
         transcript = detail.transcript
         thread = detail.thread
         events = detail.events.map(EventView.init)
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: Key.self)
-        try container.encode(handoff, forKey: "handoff")
-        try container.encode(transcript, forKey: "transcript")
-        try container.encode(thread, forKey: "thread")
-        try container.encode(events, forKey: "events")
     }
 
     struct EventView: Encodable {

@@ -181,16 +181,18 @@ import Testing
         #expect(paused.status == 200)
         #expect(paused.json["status"] as? String == "paused")
         #expect(paused.json["changed"] as? Bool == true)
-        let detail = try await harness.request("GET", "/admin/bots/alpha", token: agent).json
+        // bob is an agent of no team: alpha (owned by nobody) is not his to read.
+        #expect(try await harness.request("GET", "/admin/bots/alpha", token: agent).status == 404)
+        let detail = try await harness.request("GET", "/admin/bots/alpha", token: admin).json
         #expect(detail["status"] as? String == "paused")
         #expect(detail["pausedBy"] as? String == "operator:alice")
         #expect(detail["pausedReason"] as? String == "incident 42")
         #expect((detail["keys"] as? [[String: Any]])?.first?["secretHash"] == nil, "keys show metadata only")
-        let audit = try await harness.request("GET", "/admin/audit?kind=Bot&name=alpha", token: agent).json["entries"] as? [[String: Any]] ?? []
+        let audit = try await harness.request("GET", "/admin/audit?kind=Bot&name=alpha", token: admin).json["entries"] as? [[String: Any]] ?? []
         #expect(audit.first?["action"] as? String == "pause")
         #expect(audit.first?["actor"] as? String == "operator:alice")
         #expect((audit.first?["changes"] as? [String: Any])?["reason"] as? String == "incident 42", "changes are embedded JSON")
-        let drift = try await harness.request("GET", "/admin/drift", token: agent).json
+        let drift = try await harness.request("GET", "/admin/drift", token: admin).json
         let findings = drift["findings"] as? [[String: Any]] ?? []
         #expect(findings.map { "\($0["kind"] ?? "") \($0["object"] ?? "")" } == ["runtime-override alpha"], "\(drift)")
         #expect(drift["revision"] as? String == drift["appliedRevision"] as? String)
@@ -203,7 +205,7 @@ import Testing
         let runsBefore = await loop.runsCompleted
         _ = try await harness.request("POST", "/admin/reconcile", token: admin)
         try await eventually("the requested reconcile ran") { await loop.runsCompleted > runsBefore }
-        #expect(try await harness.request("GET", "/admin/bots/alpha", token: agent).json["status"] as? String == "paused")
+        #expect(try await harness.request("GET", "/admin/bots/alpha", token: admin).json["status"] as? String == "paused")
 
         let resumed = try await harness.request("POST", "/admin/bots/alpha/resume", token: admin)
         #expect(resumed.json["status"] as? String == "active")
@@ -239,10 +241,14 @@ import Testing
                 #expect(response.headers["www-authenticate"]?.hasPrefix("Bearer") == true)
             }
         }
+        // bob is an agent of no team: the installation-wide reads are 403,
+        // the bot list is empty for him and alpha is not found.
         for path in reads {
-            #expect(try await harness.request("GET", path, token: agent).status == 200, "agent reads \(path)")
+            let expected = path == "/admin/bots" ? 200 : path == "/admin/bots/alpha" ? 404 : 403
+            #expect(try await harness.request("GET", path, token: agent).status == expected, "agent reads \(path)")
             #expect(try await harness.request("GET", path, token: admin).status == 200, "admin reads \(path)")
         }
+        #expect(try await harness.botNames(token: agent) == [])
         for path in writes {
             let response = try await harness.request("POST", path, token: agent)
             #expect(response.status == 403, "agent may not POST \(path)")

@@ -859,7 +859,9 @@ extension DriftTests {
         @Test func aBotPausedThroughTheAdminAPIIsARuntimeOverrideOverTheServerAndInTheDatabase() async throws {
             try ReconcileCLI.requireBinary()
             let harness = try DaemonHarness()
-            let commit = try harness.commit(DaemonSnippet.files(bots: ["alpha", "beta"]))
+            var files = DaemonSnippet.files(bots: ["alpha", "beta"])
+            files["bots/operators.yaml"] = Snippet.documents(DaemonSnippet.operators, Snippet.operator("ci", role: "auditor"))
+            let commit = try harness.commit(files)
             try await harness.start()
             let admin = try harness.token("alice")
             let url = "http://127.0.0.1:\(harness.port)"
@@ -896,11 +898,15 @@ extension DriftTests {
             #expect(fromDatabase.live.source == "database")
             #expect(Self.comparable(fromDatabase) == Self.comparable(fromServer))
 
-            // Any operator's token reads the state, from a variable named by --token-env.
-            let agent = try harness.token("bob")
-            let byAgent = try await DriftCLI.run(overServer + ["--token-env", "DRIFT_AGENT_TOKEN"], environment: ["DRIFT_AGENT_TOKEN": agent])
-            #expect(byAgent.status == 2, "\(byAgent.stderr)")
-            #expect(Self.comparable(try byAgent.driftReport()) == Self.comparable(fromServer))
+            // An auditor's token (the CI role: reads only) reads the state, from
+            // a variable named by --token-env; an agent's does not.
+            let auditor = try harness.token("ci")
+            let byAuditor = try await DriftCLI.run(overServer + ["--token-env", "DRIFT_CI_TOKEN"], environment: ["DRIFT_CI_TOKEN": auditor])
+            #expect(byAuditor.status == 2, "\(byAuditor.stderr)")
+            #expect(Self.comparable(try byAuditor.driftReport()) == Self.comparable(fromServer))
+            let byAgent = try await DriftCLI.run(overServer, environment: ["NECTAR_TOKEN": try harness.token("bob")])
+            #expect(byAgent.isOneSentenceFailure, "\(byAgent)")
+            #expect(byAgent.stderr.contains("(403)") && byAgent.stderr.contains("needs role admin or auditor"), "\(byAgent.stderr)")
 
             // A token the server does not know: exit 1, one sentence.
             let bogus = try await DriftCLI.run(overServer, environment: ["NECTAR_TOKEN": "nectar_op_not-a-real-token"])

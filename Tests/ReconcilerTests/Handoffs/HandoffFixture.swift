@@ -7,13 +7,14 @@ import Testing
 
 /// Daemons with bots that hand off, and operators of every kind: `alice`
 /// (admin), `carol` (agent of team-support, which owns the bots), `dave`
-/// (agent of team-sales), `erin` (agent of team-support too).
+/// (agent of team-sales), `erin` (agent of team-support too), `ci` (auditor).
 enum HandoffFixture {
     static let operators = Snippet.documents(
         "apiVersion: nectar/v1\nkind: Operator\nmetadata: {name: alice}\nspec: {email: alice@example.com, role: admin}",
         "apiVersion: nectar/v1\nkind: Operator\nmetadata: {name: carol}\nspec: {email: carol@example.com, role: agent, teams: [team-support]}",
         "apiVersion: nectar/v1\nkind: Operator\nmetadata: {name: dave}\nspec: {email: dave@example.com, role: agent, teams: [team-sales]}",
-        "apiVersion: nectar/v1\nkind: Operator\nmetadata: {name: erin}\nspec: {email: erin@example.com, role: agent, teams: [team-support]}")
+        "apiVersion: nectar/v1\nkind: Operator\nmetadata: {name: erin}\nspec: {email: erin@example.com, role: agent, teams: [team-support]}",
+        "apiVersion: nectar/v1\nkind: Operator\nmetadata: {name: ci}\nspec: {email: ci@example.com, role: auditor}")
 
     /// A bot of team-support with handoff rules (SLA: critical 15m, high 1h, medium 4h, low 24h).
     static func bot(_ name: String, visibility: String = "private", enabled: Bool = true, owner: String = "team-support") -> String {

@@ -24,7 +24,7 @@ import Testing
         #expect(assigned.status == 200, "\(assigned.text)")
         #expect(assigned.json["status"] as? String == "assigned")
         #expect(assigned.json["assignee"] as? String == "carol")
-        #expect(assigned.json["assignedAt"] is String && assigned.json["slaDueAt"] is NSNull)
+        #expect(assigned.json["assignedAt"] is String && assigned.json["slaDueAt"] == nil)
 
         let taken = try await harness.admin("POST", "\(path)/assign", token: erin)
         #expect(taken.status == 409 && taken.errorCode == "conflict")
@@ -56,7 +56,7 @@ import Testing
 
         let reopened = try await harness.admin("POST", "\(path)/reopen", token: carol)
         #expect(reopened.status == 200, "\(reopened.text)")
-        #expect(reopened.json["status"] as? String == "pending" && reopened.json["assignee"] is NSNull)
+        #expect(reopened.json["status"] as? String == "pending" && reopened.json["assignee"] == nil)
         #expect(reopened.json["reopenedAt"] is String && reopened.json["slaDueAt"] is String)
         #expect(try await harness.admin("POST", "\(path)/reopen", token: carol).status == 409, "only a resolved handoff reopens")
 
@@ -142,7 +142,7 @@ import Testing
         try await eventually("the handoff escalates") { try await handoff(medium)["escalated"] as? Bool == true }
         let escalated = try await handoff(medium)
         #expect(escalated["urgency"] as? String == "high" && escalated["initialUrgency"] as? String == "medium")
-        #expect(escalated["slaDueAt"] is NSNull && escalated["escalatedAt"] is String)
+        #expect(escalated["slaDueAt"] == nil && escalated["escalatedAt"] is String)
         try await Task.sleep(for: .milliseconds(300))
         #expect(try await escalations(medium) == 1, "exactly once")
         #expect(try await handoff(assigned)["escalated"] as? Bool == false, "an assigned handoff does not escalate")

@@ -10,7 +10,7 @@ import Testing
 /// once, many operators assigning at once.
 @Suite struct HandoffScopingDaemonTests {
     enum Caller: String, CaseIterable {
-        case none, wrong, otherTeam, team, admin
+        case none, wrong, otherTeam, team, auditor, admin
     }
 
     @Test func theScopingMatrix() async throws {
@@ -18,6 +18,7 @@ import Testing
                                                       "sales": HandoffFixture.bot("sales", owner: "team-sales")])
         let tokens: [Caller: String?] = [.none: nil, .wrong: "nop_" + String(repeating: "x", count: 40),
                                          .otherTeam: try harness.token("dave"), .team: try harness.token("carol"),
+                                         .auditor: try harness.token("ci"),
                                          .admin: try harness.token("alice")]
         let salesHandoff = try await HandoffOperatorDaemonTests.open(harness, bot: "sales")
 
@@ -25,17 +26,18 @@ import Testing
         for caller in Caller.allCases {
             let token = tokens[caller]!
             let id = try await HandoffOperatorDaemonTests.open(harness)
-            let expected: Int = switch caller {
-            case .none, .wrong: 401
-            case .otherTeam: 404
-            case .team, .admin: 200
-            }
             let steps: [(String, String, [String: Any]?)] = [
                 ("GET", "/admin/handoffs/\(id)", nil), ("POST", "/admin/handoffs/\(id)/assign", nil),
                 ("POST", "/admin/handoffs/\(id)/reply", ["message": "hello from \(caller)"]),
                 ("POST", "/admin/handoffs/\(id)/resolve", ["note": "done"]), ("POST", "/admin/handoffs/\(id)/reopen", nil),
             ]
             for (method, path, body) in steps {
+                let expected: Int = switch caller {
+                case .none, .wrong: 401
+                case .otherTeam: 404
+                case .auditor: method == "GET" ? 200 : 403     // reads everything, works nothing
+                case .team, .admin: 200
+                }
                 let result = try await harness.admin(method, path, token: token, json: body)
                 #expect(result.status == expected, "\(caller) \(method) \(path): \(result.text)")
                 if expected == 404 { #expect(!result.text.contains("support"), "no hint of the bot") }
@@ -46,13 +48,14 @@ import Testing
             case .none, .wrong: #expect(list.status == 401)
             case .otherTeam: #expect(list.status == 200 && listed == ["sales"], "\(listed)")
             case .team: #expect(list.status == 200 && listed == ["support"], "\(listed)")
-            case .admin: #expect(list.status == 200 && listed == ["sales", "support"])
+            case .auditor, .admin: #expect(list.status == 200 && listed == ["sales", "support"])
             }
         }
         #expect(try await harness.request("GET", "/admin/handoffs/\(salesHandoff)", token: tokens[.team]!).status == 404)
         #expect(try await harness.request("GET", "/admin/handoffs/\(salesHandoff)", token: tokens[.otherTeam]!).status == 200)
 
-        // Installation-wide routes are for admins; agents get 403 (the route exists for everyone).
+        // Installation-wide routes are for admins (an auditor reads them);
+        // agents get 403 (the route exists for everyone).
         let adminOnly: [(String, String)] = [("GET", "/admin/status"), ("GET", "/admin/reconciles"), ("POST", "/admin/reconcile"),
                                              ("GET", "/admin/audit"), ("GET", "/admin/state"), ("GET", "/admin/drift"),
                                              ("GET", "/admin/operators"), ("POST", "/admin/bots/support/pause"),
@@ -63,6 +66,7 @@ import Testing
                 let expected: Set<Int> = switch caller {
                 case .none, .wrong: [401]
                 case .otherTeam, .team: [403]
+                case .auditor: method == "GET" ? [200] : [403]
                 case .admin: [200, 202]
                 }
                 #expect(expected.contains(result.status), "\(caller) \(method) \(path): \(result.status) \(result.text)")
@@ -79,7 +83,7 @@ import Testing
             case .none, .wrong: #expect(bots.status == 401 && support == 401)
             case .otherTeam: #expect(names == ["sales"] && support == 404)
             case .team: #expect(names == ["support"] && support == 200)
-            case .admin: #expect(names == ["sales", "support"] && support == 200)
+            case .auditor, .admin: #expect(names == ["sales", "support"] && support == 200)
             }
         }
 
@@ -92,7 +96,9 @@ import Testing
             #expect(!me.text.contains("@example.com") && !me.text.contains(tokens[caller]!!))
         }
         let operators = try await harness.request("GET", "/admin/operators", token: tokens[.admin]!)
-        #expect((operators.json["operators"] as? [Any])?.count == 4)
+        #expect((operators.json["operators"] as? [Any])?.count == 5)
+        let assignAuditor = try await harness.admin("POST", "/admin/handoffs/\(salesHandoff)/assign", token: tokens[.admin]!, json: ["to": "ci"])
+        #expect(assignAuditor.status == 400, "an auditor works no handoffs: \(assignAuditor.text)")
         try await harness.stop()
     }
 

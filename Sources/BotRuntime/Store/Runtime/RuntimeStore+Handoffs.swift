@@ -263,12 +263,14 @@ extension RuntimeStore: HandoffStateStore {
     }
 
     /// Why `name` may not be given a handoff of `bot`, if it may not: it
-    /// must be a declared operator, and an agent must be in the bot's team.
+    /// must be a declared operator who works handoffs, and an agent must be
+    /// in the bot's team.
     static func assignable(_ name: String, bot: String, _ db: Database) throws -> String? {
         guard let json = try String.fetchOne(db, sql: "SELECT spec FROM operator WHERE name = ? AND deleted_at IS NULL", arguments: [name]),
               let spec = try? JSONDecoder().decode(OperatorSpec.self, from: Data(json.utf8)) else {
             return "there is no declared operator named \(name)"
         }
+        if spec.role == .auditor { return "operator \(name) is an auditor, who reads only and works no handoffs" }
         guard spec.role == .agent else { return nil }
         let owner = try String.fetchOne(db, sql: "SELECT json_extract(spec, '$.metadata.owner') FROM bot WHERE name = ?", arguments: [bot])
         guard let owner, spec.teams.contains(owner) else {
