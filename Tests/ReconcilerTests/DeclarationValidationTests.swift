@@ -386,13 +386,13 @@ struct RuleCase: Sendable, CustomTestStringConvertible {
             spec: {selector: {}, rotateEvery: 7d, maxKeyAge: 2d}
             """,
             "bots/a.yaml:4:50: spec.maxKeyAge (2d) must be at least rotateEvery (1w)"),
-        RuleCase("operator role other than admin or agent", """
+        RuleCase("operator role other than admin, agent or auditor", """
             apiVersion: nectar/v1
             kind: Operator
             metadata: {name: alice}
             spec: {email: alice@example.com, role: root}
             """,
-            "bots/a.yaml:4:40: spec.role must be one of admin, agent, found \"root\""),
+            "bots/a.yaml:4:40: spec.role must be one of admin, agent, auditor, found \"root\""),
         RuleCase("operator email that is not an address", """
             apiVersion: nectar/v1
             kind: Operator
