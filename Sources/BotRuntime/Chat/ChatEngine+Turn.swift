@@ -97,7 +97,6 @@ extension ChatEngine {
             conversation: conversation.record, isNewConversation: conversation.isNew, messages: [user, notice], trigger: trigger,
             urgency: HandoffTriggers.urgency(text, rules: spec.handoff.urgency), sla: spec.handoff.sla,
             newID: RuntimeID.make("hof_"), at: at))
-        handoffs.track(opened.handoff)
         _ = conversations.append([user, notice], to: conversation.record, knownCount: conversation.count)
         if let key = caller.key { writer.enqueue { $0.keyUses[key.id] = at } }
         record(request, caller: caller, conversation: conversation.record.id, outcome: .handedOff, answer: answer, at: at)
@@ -128,7 +127,6 @@ extension ChatEngine {
                 conversation: conversation.record, isNewConversation: false, messages: messages, trigger: trigger,
                 urgency: HandoffTriggers.urgency(text, rules: caller.bot.spec.handoff.urgency), sla: caller.bot.spec.handoff.sla,
                 newID: RuntimeID.make("hof_"), at: at))
-            handoffs.track(opened.handoff)
             summary = opened.handoff.summary
         } else {
             writer.enqueue { batch in

@@ -36,6 +36,9 @@ public final class HandoffDesk: Sendable {
         self.directory = directory
         self.logger = logger
         self.now = now
+        // The map follows the store's commits, in commit order: two
+        // operators' changes racing cannot leave it at the older state.
+        store.observeHandoffCommits { [weak self] handoff in self?.track(handoff) }
     }
 
     /// Reads the open handoffs and the next SLA target (at start).
@@ -53,7 +56,7 @@ public final class HandoffDesk: Sendable {
         state.withLock { $0.open[id] }
     }
 
-    /// Records a handoff's new state in memory.
+    /// Records a handoff's new state in memory (called in commit order).
     func track(_ handoff: Handoff) {
         state.withLock { state in
             if handoff.status.isOpen {
@@ -128,10 +131,8 @@ public final class HandoffDesk: Sendable {
     private func change(_ id: String, _ action: HandoffChange.Action, as identity: OperatorIdentity) async throws(StoreError) -> HandoffChangeResult {
         guard RuntimeID.isWellFormed(id, prefix: "hof_") else { return .notFound }
         let visible = try await visibleBots(for: identity)
-        let result = try await store.changeHandoff(HandoffChange(id: id, actor: identity.name, action: action, visibleBots: visible,
-                                                                 at: now()))
-        if case .changed(let handoff) = result { track(handoff) }
-        return result
+        return try await store.changeHandoff(HandoffChange(id: id, actor: identity.name, action: action, visibleBots: visible,
+                                                           at: now()))
     }
 
     // MARK: - SLA
@@ -140,12 +141,27 @@ public final class HandoffDesk: Sendable {
     @discardableResult
     public func escalateDue() async throws(StoreError) -> [Handoff] {
         let at = now()
-        guard let due = state.withLock({ $0.nextDue }), due <= at else { return [] }
-        let escalated = try await store.escalateDueHandoffs(at: at)
-        let next = try await store.nextHandoffDue()
-        state.withLock { $0.nextDue = next }
+        // Take the due time; handoffs opened while this runs set it again
+        // (from nil), and what the store says comes next is merged after.
+        let taken = state.withLock { state -> Date? in
+            guard let due = state.nextDue, due <= at else { return nil }
+            state.nextDue = nil
+            return due
+        }
+        guard let taken else { return [] }
+        let escalated: [Handoff]
+        let next: Date?
+        do throws(StoreError) {
+            escalated = try await store.escalateDueHandoffs(at: at)
+            next = try await store.nextHandoffDue()
+        } catch {
+            state.withLock { $0.nextDue = min($0.nextDue ?? taken, taken) }
+            throw error
+        }
+        state.withLock { state in
+            if let next { state.nextDue = min(state.nextDue ?? next, next) }
+        }
         for handoff in escalated {
-            track(handoff)
             logger.info("handoff escalated", metadata: ["handoff": "\(handoff.id)", "bot": "\(handoff.bot)",
                                                         "urgency": "\(handoff.urgency.rawValue)"])
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Handoff state behind a narrow interface, as part of `RuntimeStateStore`.
 /// Every change is one transaction that checks the state it changes, so
@@ -22,6 +23,26 @@ public protocol HandoffStateStore: Sendable {
     func escalateDueHandoffs(at: Date) async throws(StoreError) -> [Handoff]
     /// The earliest SLA target still to come, for the escalation timer.
     func nextHandoffDue() async throws(StoreError) -> Date?
+    /// Calls `observer` with every handoff a transaction of this process
+    /// changed, after it commits and in commit order (so a map kept from
+    /// these calls never goes back to an older state).
+    func observeHandoffCommits(_ observer: @escaping @Sendable (Handoff) -> Void)
+}
+
+/// Observers of committed handoff changes.
+public final class HandoffCommits: Sendable {
+    private let observers = Mutex<[@Sendable (Handoff) -> Void]>([])
+
+    public init() {}
+
+    public func observe(_ observer: @escaping @Sendable (Handoff) -> Void) {
+        observers.withLock { $0.append(observer) }
+    }
+
+    public func notify(_ handoffs: [Handoff]) {
+        let observers = self.observers.withLock { $0 }
+        for handoff in handoffs { for observer in observers { observer(handoff) } }
+    }
 }
 
 /// What opening (or adding to) a handoff writes.

@@ -13,6 +13,8 @@ public struct RuntimeStore: Sendable {
     public let path: String
     /// Told after this process changes declared state (shared by every copy).
     public let changes = StoreChanges()
+    /// Told after a transaction of this process changed handoffs, in commit order.
+    public let handoffCommits = HandoffCommits()
 
     /// Opens the database at `path` (creating it unless `mustExist`) and
     /// migrates it. Refuses a database whose schema is newer than this build knows.

@@ -11,6 +11,17 @@ extension RuntimeStore: HandoffStateStore {
                reopened_at, resolved_by, resolution_note, updated_at FROM handoff
         """
 
+    public func observeHandoffCommits(_ observer: @escaping @Sendable (Handoff) -> Void) {
+        handoffCommits.observe(observer)
+    }
+
+    /// Tells the observers about `handoffs` once the current transaction commits.
+    func afterCommit(_ handoffs: [Handoff], _ db: Database) {
+        guard !handoffs.isEmpty else { return }
+        let commits = handoffCommits
+        db.afterNextTransaction(onCommit: { _ in commits.notify(handoffs) })
+    }
+
     public func openHandoff(_ opening: HandoffOpening) async throws(StoreError) -> HandoffOpened {
         try await write { db in
             var batch = RuntimeWriteBatch()
@@ -35,6 +46,7 @@ extension RuntimeStore: HandoffStateStore {
                 try db.execute(sql: "UPDATE handoff SET urgency = ?, sla_due_at = ?, updated_at = ? WHERE id = ?",
                                arguments: [open.urgency.rawValue, open.slaDueAt?.timeIntervalSince1970, at, open.id])
                 try Self.event(open.id, at: opening.at, actor: "user", kind: .triggered, detail: detail, db)
+                afterCommit([open], db)
                 return HandoffOpened(handoff: open, created: false)
             }
             let due = opening.at.addingTimeInterval(Double(opening.urgency.target(in: opening.sla).seconds))
@@ -51,6 +63,7 @@ extension RuntimeStore: HandoffStateStore {
             guard let created = try Self.handoff(db, where: "id = ?", [opening.newID]) else {
                 throw StoreError.corrupt(path: "", detail: "handoff \(opening.newID) vanished inside its transaction")
             }
+            afterCommit([created], db)
             return HandoffOpened(handoff: created, created: true)
         }
     }
@@ -173,6 +186,7 @@ extension RuntimeStore: HandoffStateStore {
             }
             handoff.updatedAt = at
             try Self.save(handoff, db)
+            afterCommit([handoff], db)
             try Self.insert(AuditEntry(at: at, actor: actor, action: "handoff-\(Self.verb(change.action))", objectKind: "Handoff",
                                        objectName: handoff.id, changes: Self.json(audit.merging(["bot": handoff.bot]) { a, _ in a })),
                             runID: nil, db)
@@ -203,6 +217,7 @@ extension RuntimeStore: HandoffStateStore {
                                 runID: nil, db)
                 escalated.append(handoff)
             }
+            afterCommit(escalated, db)
             return escalated
         }
     }
