@@ -55,7 +55,8 @@ struct HandoffTriggerTests {
         for text in ["I am human", "What is your human resources policy?", "Can a person return opened honey?",
                      "I need a person to sign for the delivery?", "Is the agent portal down?", "Humans love honey",
                      "Which shipping agent do you use?", "I need human resources", "Are bees people too?", "personal data request",
-                     "Talk about delivery times", "How do I speak to my bees?"] {
+                     "Talk about delivery times", "How do I speak to my bees?", "Where is the live agent portal login?",
+                     "what is my human agent id"] {
             #expect(Self.trigger(text, rules) == nil, "\(text)")
         }
     }

@@ -36,29 +36,29 @@ extension ChatEngine {
     func answer(_ request: ChatRequest, caller: Caller, conversation: OpenConversation, at: Date) async throws -> ChatReply {
         let spec = caller.bot.spec
         let id = conversation.record.id
-        let pending = Self.operatorMessagesSinceLastUser(conversation.history)
         let open = conversation.isNew ? nil : handoffs.open(conversation: id)
         // Triggers are looked for only when they can matter.
         let text = spec.handoff.enabled ? MatchText(request.message) : nil
         let early = text.flatMap { HandoffTriggers.beforeAnswer($0, rules: spec.handoff) }
         if let open {
             return try await quietTurn(request, caller: caller, conversation: conversation, open: open, trigger: early, text: text,
-                                       pending: pending, at: at)
+                                       at: at)
         }
         if let early, let text {
             return try await handOff(request, caller: caller, conversation: conversation, trigger: early, text: text, answer: nil,
-                                     pending: pending, at: at)
+                                     at: at)
         }
         let memory = Array((request.history ?? conversation.history).suffix(spec.maxConversationLength))
         let answer = try await responder.answer(ResponderQuestion(bot: spec, text: request.message, history: memory))
         if let late = HandoffTriggers.afterAnswer(answer, rules: spec.handoff), let text {
             return try await handOff(request, caller: caller, conversation: conversation, trigger: late, text: text, answer: answer,
-                                     pending: pending, at: at)
+                                     at: at)
         }
         let user = ChatMessage(id: RuntimeID.make("msg_"), role: .user, text: request.message, at: at)
         let reply = ChatMessage(id: RuntimeID.make("msg_"), role: .assistant, text: answer.reply, at: now(),
                                 confidence: answer.confidence, sources: answer.sources)
-        _ = conversations.append([user, reply], to: conversation.record, knownCount: conversation.count)
+        let pending = conversations.appendCollectingOperatorMessages([user, reply], to: conversation.record, knownCount: conversation.count,
+                                                                     history: conversation.history)
         let outcome: UsageRecord.Outcome = answer.kind == .notSure ? .lowConfidence : .answered
         writer.enqueue { batch in
             if conversation.isNew { batch.conversations.append(conversation.record) }
@@ -88,7 +88,7 @@ extension ChatEngine {
     /// A trigger fired: the message, nectar's notice and the handoff are
     /// written in one transaction, after the rows buffered before them.
     func handOff(_ request: ChatRequest, caller: Caller, conversation: OpenConversation, trigger: HandoffTrigger, text: MatchText,
-                 answer: ResponderAnswer?, pending: [ChatMessage], at: Date) async throws -> ChatReply {
+                 answer: ResponderAnswer?, at: Date) async throws -> ChatReply {
         let spec = caller.bot.spec
         let user = ChatMessage(id: RuntimeID.make("msg_"), role: .user, text: request.message, at: at)
         let notice = ChatMessage(id: RuntimeID.make("msg_"), role: .system, text: Self.handoffNotice(trigger), at: now())
@@ -97,7 +97,8 @@ extension ChatEngine {
             conversation: conversation.record, isNewConversation: conversation.isNew, messages: [user, notice], trigger: trigger,
             urgency: HandoffTriggers.urgency(text, rules: spec.handoff.urgency), sla: spec.handoff.sla,
             newID: RuntimeID.make("hof_"), at: at))
-        _ = conversations.append([user, notice], to: conversation.record, knownCount: conversation.count)
+        let pending = conversations.appendCollectingOperatorMessages([user, notice], to: conversation.record,
+                                                                     knownCount: conversation.count, history: conversation.history)
         if let key = caller.key { writer.enqueue { $0.keyUses[key.id] = at } }
         record(request, caller: caller, conversation: conversation.record.id, outcome: .handedOff, answer: answer, at: at)
         if opened.created {
@@ -115,10 +116,11 @@ extension ChatEngine {
     /// message, or a notice that a person will answer. Another trigger is
     /// added to the open handoff (and may raise its urgency).
     func quietTurn(_ request: ChatRequest, caller: Caller, conversation: OpenConversation, open: HandoffSummary,
-                   trigger: HandoffTrigger?, text: MatchText?, pending: [ChatMessage], at: Date) async throws -> ChatReply {
+                   trigger: HandoffTrigger?, text: MatchText?, at: Date) async throws -> ChatReply {
         let id = conversation.record.id
+        let seen = conversations.pendingOperatorMessages(id) ?? ConversationCache.operatorMessagesSinceLastUser(conversation.history)
         let user = ChatMessage(id: RuntimeID.make("msg_"), role: .user, text: request.message, at: at)
-        let notice = pending.isEmpty ? ChatMessage(id: RuntimeID.make("msg_"), role: .system, text: Self.quietNotice, at: now()) : nil
+        let notice = seen.isEmpty ? ChatMessage(id: RuntimeID.make("msg_"), role: .system, text: Self.quietNotice, at: now()) : nil
         let messages = [user] + (notice.map { [$0] } ?? [])
         var summary = open
         if let trigger, let text {
@@ -133,24 +135,16 @@ extension ChatEngine {
                 for message in messages { batch.messages.append((id, 0, message)) }
             }
         }
-        _ = conversations.append(messages, to: conversation.record, knownCount: conversation.count)
+        // A reply that arrived meanwhile is returned too (the notice, if
+        // one was written, is then in the transcript for nothing).
+        let pending = conversations.appendCollectingOperatorMessages(messages, to: conversation.record, knownCount: conversation.count,
+                                                                     history: conversation.history)
         if let key = caller.key { writer.enqueue { $0.keyUses[key.id] = at } }
         record(request, caller: caller, conversation: id, outcome: .handedOff, answer: nil, at: at)
         let reply = pending.isEmpty ? Self.quietNotice : pending.map(\.text).joined(separator: "\n\n")
-        return ChatReply(bot: caller.bot.name, conversationID: id, messageID: notice?.id ?? pending.last?.id ?? user.id, reply: reply,
-                         confidence: 0, sources: [], promptTokens: 0, completionTokens: 0, createdAt: notice?.at ?? at,
+        return ChatReply(bot: caller.bot.name, conversationID: id, messageID: pending.last?.id ?? notice?.id ?? user.id, reply: reply,
+                         confidence: 0, sources: [], promptTokens: 0, completionTokens: 0, createdAt: pending.last?.at ?? notice?.at ?? at,
                          handoff: summary, operatorMessages: pending)
-    }
-
-    /// Operators' messages after the user's last message: what the client
-    /// has not been given (it gets them with its next call).
-    static func operatorMessagesSinceLastUser(_ history: [ChatMessage]) -> [ChatMessage] {
-        var result: [ChatMessage] = []
-        for message in history.reversed() {
-            if message.role == .user { break }
-            if message.role == .operator { result.append(message) }
-        }
-        return result.reversed()
     }
 
     /// The usage row and metrics of one exchange.

@@ -81,6 +81,41 @@ final class ConversationCache: Sendable {
         }
     }
 
+    /// Appends a turn's messages and returns the operators' messages written
+    /// since the conversation's previous user message (what its client was
+    /// not given yet), in one step: an operator's reply appended at the same
+    /// moment is returned now or with the next user message, never neither.
+    /// `history` stands in for a conversation that is not cached.
+    func appendCollectingOperatorMessages(_ messages: [ChatMessage], to record: ConversationRecord, knownCount: Int,
+                                          history: [ChatMessage]) -> [ChatMessage] {
+        state.withLock { state in
+            let pending = Self.operatorMessagesSinceLastUser(state.entries[record.id]?.recent ?? history)
+            var entry = state.entries[record.id] ?? Entry(record: record, recent: [], count: knownCount, lastUsed: Self.now)
+            entry.recent += messages.map(Self.slim)
+            if entry.recent.count > keep { entry.recent.removeFirst(entry.recent.count - keep) }
+            entry.count += messages.count
+            entry.lastUsed = Self.now
+            state.entries[record.id] = entry
+            evictIfFull(&state)
+            return pending
+        }
+    }
+
+    /// The operators' messages since the conversation's last user message, if it is cached.
+    func pendingOperatorMessages(_ id: String) -> [ChatMessage]? {
+        state.withLock { state in state.entries[id].map { Self.operatorMessagesSinceLastUser($0.recent) } }
+    }
+
+    /// Operators' messages after the last user message of `history`.
+    static func operatorMessagesSinceLastUser(_ history: [ChatMessage]) -> [ChatMessage] {
+        var result: [ChatMessage] = []
+        for message in history.reversed() {
+            if message.role == .user { break }
+            if message.role == .operator { result.append(message) }
+        }
+        return result.reversed()
+    }
+
     /// Appends messages written elsewhere (an operator's reply) to a
     /// conversation, if it is cached; otherwise the next turn reads them.
     func appendIfCached(_ messages: [ChatMessage], to id: String) {

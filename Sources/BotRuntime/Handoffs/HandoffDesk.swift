@@ -123,9 +123,7 @@ public final class HandoffDesk: Sendable {
     public func reopen(_ id: String, as identity: OperatorIdentity) async throws(StoreError) -> HandoffChangeResult {
         // The SLA of the bot as it is declared now (the defaults for a deleted bot).
         let snapshot = try await directory.snapshot()
-        let bot = try await store.handoffDetail(id, visibleBots: nil)?.handoff.bot
-        let sla = bot.flatMap { snapshot.bots[$0]?.spec.handoff.sla } ?? SLATargets()
-        return try await change(id, .reopen(sla: sla), as: identity)
+        return try await change(id, .reopen(slaByBot: snapshot.bots.mapValues(\.spec.handoff.sla)), as: identity)
     }
 
     private func change(_ id: String, _ action: HandoffChange.Action, as identity: OperatorIdentity) async throws(StoreError) -> HandoffChangeResult {

@@ -104,8 +104,9 @@ public struct HandoffChange: Sendable {
         /// Answer the user (assigns a pending handoff to the replier).
         case reply(ChatMessage)
         case resolve(note: String?)
-        /// Open a resolved handoff again, due again after `sla`.
-        case reopen(sla: SLATargets)
+        /// Open a resolved handoff again, due again after its bot's SLA
+        /// (the bots' current targets by name; the defaults for a bot not there).
+        case reopen(slaByBot: [String: SLATargets])
     }
 
     public var id: String

@@ -114,8 +114,13 @@ public enum ExplicitRequest {
 
     /// The phrase that made `text` a request for a person, if any.
     public static func match(_ text: MatchText) -> String? {
-        if let pair = pairs.first(where: text.contains) { return pair.joined(separator: " ") }
         let words = text.words
+        for start in words.indices {
+            for pair in pairs where words[start...].starts(with: pair) {
+                let next = start + pair.count
+                if next == words.count || !compounds.contains(words[next]) { return pair.joined(separator: " ") }
+            }
+        }
         for start in words.indices {
             for lead in Self.lead where words[start...].starts(with: lead) {
                 // `want` and `need` ask for a person only with a word of

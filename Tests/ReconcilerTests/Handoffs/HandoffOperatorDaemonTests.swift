@@ -58,6 +58,8 @@ import Testing
         #expect(reopened.status == 200, "\(reopened.text)")
         #expect(reopened.json["status"] as? String == "pending" && reopened.json["assignee"] == nil)
         #expect(reopened.json["reopenedAt"] is String && reopened.json["slaDueAt"] is String)
+        #expect(reopened.json["resolvedAt"] == nil && reopened.json["resolutionNote"] == nil && reopened.json["resolvedBy"] == nil,
+                "a reopened handoff starts a new round: \(reopened.json)")
         #expect(try await harness.admin("POST", "\(path)/reopen", token: carol).status == 409, "only a resolved handoff reopens")
 
         // Unknown and malformed ids are 404s.

@@ -168,7 +168,8 @@ extension RuntimeStore: HandoffStateStore {
                 handoff.slaDueAt = nil
                 try Self.event(handoff.id, at: at, actor: actor, kind: .resolved, detail: note.map { ["note": $0] } ?? [:], db)
                 audit = note.map { ["note": $0] } ?? [:]
-            case .reopen(let sla):
+            case .reopen(let slaByBot):
+                let sla = slaByBot[handoff.bot] ?? SLATargets()
                 guard handoff.status == .resolved else {
                     return .conflict("handoff \(handoff.id) is \(handoff.status.rawValue), not resolved; only a resolved handoff reopens")
                 }
@@ -176,12 +177,21 @@ extension RuntimeStore: HandoffStateStore {
                                                    arguments: [handoff.conversationID]) {
                     return .conflict("the conversation of handoff \(handoff.id) has another open handoff, \(other)")
                 }
+                // The previous round's resolution and escalation stay in
+                // the events; the handoff starts a new round.
+                let previous = ["resolvedAt": handoff.resolvedAt.map { ISO8601DateFormatter().string(from: $0) } ?? "",
+                                "resolvedBy": handoff.resolvedBy ?? "", "note": handoff.resolutionNote ?? ""]
                 handoff.status = .pending
                 handoff.assignee = nil
                 handoff.assignedAt = nil
+                handoff.resolvedAt = nil
+                handoff.resolvedBy = nil
+                handoff.resolutionNote = nil
+                handoff.escalated = false
+                handoff.escalatedAt = nil
                 handoff.reopenedAt = at
                 handoff.slaDueAt = at.addingTimeInterval(Double(handoff.urgency.target(in: sla).seconds))
-                try Self.event(handoff.id, at: at, actor: actor, kind: .reopened, detail: [:], db)
+                try Self.event(handoff.id, at: at, actor: actor, kind: .reopened, detail: previous.filter { !$0.value.isEmpty }, db)
                 audit = [:]
             }
             handoff.updatedAt = at
