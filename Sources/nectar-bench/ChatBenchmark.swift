@@ -29,6 +29,8 @@ struct ChatBenchmark {
     var connections: Int
     /// One question for every request instead of the fixtures' questions.
     var question: String? = nil
+    /// Whether the bench bots check handoff triggers (`--handoff off` for an A/B).
+    var handoff = true
 
     struct Scenario {
         var name: String
@@ -57,7 +59,7 @@ struct ChatBenchmark {
 
         let repository = try GitRepository.create(at: root + "/repo", bare: true)
         var files = SyntheticRepository(botCount: bots).files()
-        for (path, text) in Self.files() { files[path] = Array(text.utf8) }
+        for (path, text) in Self.files(handoff: handoff) { files[path] = Array(text.utf8) }
         try repository.commit(files: files, message: "bench bots")
 
         var logger = Logger(label: "nectar-bench")
@@ -296,12 +298,13 @@ struct ChatBenchmark {
 
     /// The bench bots: a honey jar of 40 documents, a private bot and a
     /// public one with budgets far above what a run sends.
-    static func files() -> [String: String] {
+    static func files(handoff: Bool) -> [String: String] {
         // Handoff triggers are checked on every message (keywords and the
         // built-in phrases); low-confidence handoffs are off (threshold 0)
         // so that out-of-scope questions measure the answer path, not a
         // handoff opened per request.
-        let limits = "rateLimits: {perHour: 1000000000, perDay: 1000000000}\n  handoff: {keywords: [human, agent, \"speak to a person\", escalate], confidenceThreshold: 0}"
+        let limits = "rateLimits: {perHour: 1000000000, perDay: 1000000000}\n  handoff: "
+            + (handoff ? "{keywords: [human, agent, \"speak to a person\", escalate], confidenceThreshold: 0}" : "{enabled: false}")
         var files = [
             "bots/bench-jar.yaml": "apiVersion: nectar/v1\nkind: HoneyJar\nmetadata: {name: bench-shop}\nspec:\n  sources: [\"knowledge/bench/*.md\"]\n",
             "bots/bench/bench.yaml": "apiVersion: nectar/v1\nkind: Bot\nmetadata: {name: bench}\nspec:\n  honeyJars: [bench-shop]\n  \(limits)\n",

@@ -30,9 +30,10 @@ do {
     case "drift":
         try DriftBenchmark(bots: option("--bots", default: 10_000), runs: option("--runs", default: 5)).run()
     case "chat":
-        // `chat [--bots 10000] [--seconds 10] [--runs 3] [--connections 32] [--question TEXT]`: needs wrk.
+        // `chat [--bots 10000] [--seconds 10] [--runs 3] [--connections 32] [--question TEXT] [--handoff on|off]`: needs wrk.
         try await ChatBenchmark(bots: option("--bots", default: 10_000), seconds: option("--seconds", default: 10), runs: option("--runs", default: 3),
-                                connections: option("--connections", default: 32), question: optionString("--question")).run()
+                                connections: option("--connections", default: 32), question: optionString("--question"),
+                                handoff: optionString("--handoff") != "off").run()
     case "pathological":
         // `pathological [--runs 3]`: validate on declarations built to be slow.
         try PathologicalBenchmark(runs: option("--runs", default: 3)).run()

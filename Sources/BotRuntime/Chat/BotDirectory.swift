@@ -112,9 +112,14 @@ public final class BotDirectory: Sendable {
         let decoder = JSONDecoder()
         for row in rows {
             var spec = previous.bots[row.name]?.spec
-            if let json = specs[row.name] { spec = try? decoder.decode(BotSpec.self, from: Data(json.utf8)) }
+            var matcher = previous.bots[row.name]?.handoffMatcher
+            if let json = specs[row.name] {
+                spec = try? decoder.decode(BotSpec.self, from: Data(json.utf8))
+                matcher = nil
+            }
             guard let spec else { continue }
-            bots[row.name] = LiveBot(spec: spec, specHash: row.specHash, pausedAt: row.pausedAt, pausedBy: row.pausedBy,
+            bots[row.name] = LiveBot(spec: spec, specHash: row.specHash, handoffMatcher: matcher ?? HandoffMatcher(spec.handoff),
+                                     pausedAt: row.pausedAt, pausedBy: row.pausedBy,
                                      pausedReason: row.pausedReason, metrics: previous.bots[row.name]?.metrics ?? BotMetricsSlot(bot: row.name, metrics: metrics))
         }
         var keys: [KeyDigest: LiveKey] = [:]
@@ -130,6 +135,8 @@ public final class BotDirectory: Sendable {
 public struct LiveBot: Sendable {
     public let spec: BotSpec
     let specHash: String
+    /// Its handoff keywords, split once (not on every message).
+    let handoffMatcher: HandoffMatcher
     public let pausedAt: Date?
     public let pausedBy: String?
     public let pausedReason: String?

@@ -39,7 +39,7 @@ extension ChatEngine {
         let open = conversation.isNew ? nil : handoffs.open(conversation: id)
         // Triggers are looked for only when they can matter.
         let text = spec.handoff.enabled ? MatchText(request.message) : nil
-        let early = text.flatMap { HandoffTriggers.beforeAnswer($0, rules: spec.handoff) }
+        let early = text.flatMap { caller.bot.handoffMatcher.beforeAnswer($0) }
         if let open {
             return try await quietTurn(request, caller: caller, conversation: conversation, open: open, trigger: early, text: text,
                                        at: at)
@@ -95,7 +95,7 @@ extension ChatEngine {
         try await writer.flush()
         let opened = try await store.openHandoff(HandoffOpening(
             conversation: conversation.record, isNewConversation: conversation.isNew, messages: [user, notice], trigger: trigger,
-            urgency: HandoffTriggers.urgency(text, rules: spec.handoff.urgency), sla: spec.handoff.sla,
+            urgency: caller.bot.handoffMatcher.urgency(text), sla: spec.handoff.sla,
             newID: RuntimeID.make("hof_"), at: at))
         let pending = conversations.appendCollectingOperatorMessages([user, notice], to: conversation.record,
                                                                      knownCount: conversation.count, history: conversation.history)
@@ -127,7 +127,7 @@ extension ChatEngine {
             try await writer.flush()
             let opened = try await store.openHandoff(HandoffOpening(
                 conversation: conversation.record, isNewConversation: false, messages: messages, trigger: trigger,
-                urgency: HandoffTriggers.urgency(text, rules: caller.bot.spec.handoff.urgency), sla: caller.bot.spec.handoff.sla,
+                urgency: caller.bot.handoffMatcher.urgency(text), sla: caller.bot.spec.handoff.sla,
                 newID: RuntimeID.make("hof_"), at: at))
             summary = opened.handoff.summary
         } else {

@@ -12,6 +12,9 @@ public struct MatchText: Sendable, Hashable {
     }
 
     static func words(_ text: String) -> [String] {
+        // Most messages are ASCII: split and lowercase the bytes, with no
+        // Unicode normalisation (NFKC leaves ASCII as it is).
+        if text.utf8.allSatisfy({ $0 < 0x80 }) { return asciiWords(text) }
         var words: [String] = []
         var current = ""
         for scalar in text.precomposedStringWithCompatibilityMapping.unicodeScalars {
@@ -26,6 +29,26 @@ public struct MatchText: Sendable, Hashable {
             }
         }
         if !current.isEmpty { words.append(current) }
+        return words
+    }
+
+    private static func asciiWords(_ text: String) -> [String] {
+        var words: [String] = []
+        var current: [UInt8] = []
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                current.append(byte)
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"):
+                current.append(byte + 32)
+            default:
+                if !current.isEmpty {
+                    words.append(String(decoding: current, as: UTF8.self))
+                    current.removeAll(keepingCapacity: true)
+                }
+            }
+        }
+        if !current.isEmpty { words.append(String(decoding: current, as: UTF8.self)) }
         return words
     }
 
@@ -47,20 +70,70 @@ public struct MatchText: Sendable, Hashable {
     }
 }
 
+/// Phrases split into words once, found in a message by one pass over its
+/// words (a dictionary from first word to phrases), the first declared wins.
+public struct PhraseSet: Sendable {
+    let phrases: [(text: String, words: [String])]
+    let byFirstWord: [String: [Int]]
+
+    public init(_ phrases: [String]) {
+        let split = phrases.map { (text: $0, words: MatchText.words($0)) }.filter { !$0.words.isEmpty }
+        self.phrases = split
+        var index: [String: [Int]] = [:]
+        for (position, phrase) in split.enumerated() { index[phrase.words[0], default: []].append(position) }
+        byFirstWord = index
+    }
+
+    /// The first declared phrase that occurs in `text`, if any.
+    public func firstMatch(in text: MatchText) -> String? {
+        guard !byFirstWord.isEmpty else { return nil }
+        var best: Int?
+        let words = text.words
+        for start in words.indices {
+            guard let candidates = byFirstWord[words[start]] else { continue }
+            for candidate in candidates where best.map({ candidate < $0 }) ?? true
+                && words[start...].starts(with: phrases[candidate].words) {
+                best = candidate
+            }
+        }
+        return best.map { phrases[$0].text }
+    }
+}
+
+/// A bot's `spec.handoff` made ready for matching: kept with the live bot.
+public struct HandoffMatcher: Sendable {
+    public let rules: HandoffSpec
+    let keywords: PhraseSet
+    let urgency: [(Urgency, PhraseSet)]
+
+    public init(_ rules: HandoffSpec) {
+        self.rules = rules
+        keywords = PhraseSet(rules.keywords)
+        urgency = [(.critical, PhraseSet(rules.urgency.critical)), (.high, PhraseSet(rules.urgency.high)),
+                   (.medium, PhraseSet(rules.urgency.medium)), (.low, PhraseSet(rules.urgency.low))]
+    }
+
+    /// A keyword or an explicit request for a person in `text`, if any.
+    public func beforeAnswer(_ text: MatchText) -> HandoffTrigger? {
+        guard rules.enabled else { return nil }
+        if let keyword = keywords.firstMatch(in: text) { return HandoffTrigger(reason: .keyword, detail: keyword) }
+        if let phrase = ExplicitRequest.match(text) { return HandoffTrigger(reason: .explicitRequest, detail: phrase) }
+        return nil
+    }
+
+    /// The most urgent level with a matching keyword, else `medium`.
+    public func urgency(_ text: MatchText) -> Urgency {
+        urgency.first { $0.1.firstMatch(in: text) != nil }?.0 ?? .medium
+    }
+}
+
 /// Decides whether a user message opens a handoff and how urgent it is,
 /// from a bot's `spec.handoff`. Plain values in and out.
 public enum HandoffTriggers {
     /// A keyword or an explicit request for a person in `text`, if any (the
     /// bot's keywords first). Low confidence is decided after the answer.
     public static func beforeAnswer(_ text: MatchText, rules: HandoffSpec) -> HandoffTrigger? {
-        guard rules.enabled else { return nil }
-        if let keyword = text.firstMatch(rules.keywords) {
-            return HandoffTrigger(reason: .keyword, detail: keyword)
-        }
-        if let phrase = ExplicitRequest.match(text) {
-            return HandoffTrigger(reason: .explicitRequest, detail: phrase)
-        }
-        return nil
+        HandoffMatcher(rules).beforeAnswer(text)
     }
 
     /// A low-confidence trigger for an answer (small talk never triggers).
@@ -73,11 +146,9 @@ public enum HandoffTriggers {
     /// The urgency of a message: the most urgent level with a matching
     /// keyword, else `medium`.
     public static func urgency(_ text: MatchText, rules: UrgencyRules) -> Urgency {
-        for (level, keywords) in [(Urgency.critical, rules.critical), (.high, rules.high), (.medium, rules.medium), (.low, rules.low)]
-        where text.firstMatch(keywords) != nil {
-            return level
-        }
-        return .medium
+        var spec = HandoffSpec()
+        spec.urgency = rules
+        return HandoffMatcher(spec).urgency(text)
     }
 }
 
@@ -115,6 +186,8 @@ public enum ExplicitRequest {
     /// The phrase that made `text` a request for a person, if any.
     public static func match(_ text: MatchText) -> String? {
         let words = text.words
+        // Every pattern ends on a person-word or "please": most messages have neither.
+        guard words.contains(where: { people.contains($0) || $0 == "please" }) else { return nil }
         for start in words.indices {
             for pair in pairs where words[start...].starts(with: pair) {
                 let next = start + pair.count

@@ -42,6 +42,7 @@ public struct NectarRouter: Sendable {
         let admin = router.group("admin").add(middleware: OperatorAuthMiddleware(store: store))
         AdminAPI(store: store, loop: loop, desk: chat.handoffs).add(to: admin)
         HandoffRoutes(desk: chat.handoffs).add(to: admin)
+        NotificationRoutes(store: store, desk: chat.handoffs).add(to: admin)
         return router
     }
 }

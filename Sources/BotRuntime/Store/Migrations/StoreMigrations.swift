@@ -168,6 +168,7 @@ enum StoreMigrations {
         }
         registerRuntime(&migrator)
         registerHandoffs(&migrator)
+        registerNotifications(&migrator)
         return migrator
     }
 }

@@ -63,6 +63,8 @@ extension RuntimeStore: HandoffStateStore {
             guard let created = try Self.handoff(db, where: "id = ?", [opening.newID]) else {
                 throw StoreError.corrupt(path: "", detail: "handoff \(opening.newID) vanished inside its transaction")
             }
+            try Self.outbox(.created, handoff: created, actor: "user", detail: ["reason": trigger.reason.rawValue, "detail": trigger.detail],
+                            at: opening.at, db)
             afterCommit([created], db)
             return HandoffOpened(handoff: created, created: true)
         }
@@ -118,6 +120,7 @@ extension RuntimeStore: HandoffStateStore {
             let at = change.at
             let actor = "operator:\(change.actor)"
             let audit: [String: String]
+            var emitted: [(HandoffEvent.Kind, [String: String])] = []
             switch change.action {
             case .assign(let target, let from):
                 guard handoff.status != .resolved else {
@@ -138,7 +141,7 @@ extension RuntimeStore: HandoffStateStore {
                 handoff.slaDueAt = nil
                 var detail = ["to": target]
                 if let previous { detail["from"] = previous }
-                try Self.event(handoff.id, at: at, actor: actor, kind: .assigned, detail: detail, db)
+                emitted.append((.assigned, detail))
                 audit = detail
             case .reply(let message):
                 guard handoff.status.isOpen else {
@@ -150,12 +153,12 @@ extension RuntimeStore: HandoffStateStore {
                     handoff.assignee = change.actor
                     handoff.assignedAt = at
                     handoff.slaDueAt = nil
-                    try Self.event(handoff.id, at: at, actor: actor, kind: .assigned, detail: ["to": change.actor], db)
+                    emitted.append((.assigned, ["to": change.actor]))
                 }
                 var batch = RuntimeWriteBatch()
                 batch.messages = [(handoff.conversationID, 0, message)]
                 try Self.write(batch, db)
-                try Self.event(handoff.id, at: at, actor: actor, kind: .replied, detail: ["messageId": message.id], db)
+                emitted.append((.replied, ["messageId": message.id, "text": message.text]))
                 audit = ["messageId": message.id]
             case .resolve(let note):
                 guard handoff.status.isOpen else {
@@ -166,7 +169,7 @@ extension RuntimeStore: HandoffStateStore {
                 handoff.resolvedBy = change.actor
                 handoff.resolutionNote = note
                 handoff.slaDueAt = nil
-                try Self.event(handoff.id, at: at, actor: actor, kind: .resolved, detail: note.map { ["note": $0] } ?? [:], db)
+                emitted.append((.resolved, note.map { ["note": $0] } ?? [:]))
                 audit = note.map { ["note": $0] } ?? [:]
             case .reopen(let slaByBot):
                 let sla = slaByBot[handoff.bot] ?? SLATargets()
@@ -191,11 +194,15 @@ extension RuntimeStore: HandoffStateStore {
                 handoff.escalatedAt = nil
                 handoff.reopenedAt = at
                 handoff.slaDueAt = at.addingTimeInterval(Double(handoff.urgency.target(in: sla).seconds))
-                try Self.event(handoff.id, at: at, actor: actor, kind: .reopened, detail: previous.filter { !$0.value.isEmpty }, db)
+                emitted.append((.reopened, previous.filter { !$0.value.isEmpty }))
                 audit = [:]
             }
             handoff.updatedAt = at
             try Self.save(handoff, db)
+            for (kind, detail) in emitted {
+                try Self.event(handoff.id, at: at, actor: actor, kind: kind, detail: detail, db)
+                try Self.outbox(kind, handoff: handoff, actor: actor, detail: detail, at: at, db)
+            }
             afterCommit([handoff], db)
             try Self.insert(AuditEntry(at: at, actor: actor, action: "handoff-\(Self.verb(change.action))", objectKind: "Handoff",
                                        objectName: handoff.id, changes: Self.json(audit.merging(["bot": handoff.bot]) { a, _ in a })),
@@ -222,6 +229,7 @@ extension RuntimeStore: HandoffStateStore {
                 let detail = ["from": previous.rawValue, "to": handoff.urgency.rawValue,
                               "dueAt": ISO8601DateFormatter().string(from: due)]
                 try Self.event(handoff.id, at: at, actor: "nectar", kind: .escalated, detail: detail, db)
+                try Self.outbox(.escalated, handoff: handoff, actor: "nectar", detail: detail, at: at, db)
                 try Self.insert(AuditEntry(at: at, actor: "nectar", action: "handoff-escalate", objectKind: "Handoff",
                                            objectName: handoff.id, changes: Self.json(detail.merging(["bot": handoff.bot]) { a, _ in a })),
                                 runID: nil, db)
