@@ -116,7 +116,7 @@ import Testing
         #expect(lines == [
             "bots/a.yaml:4:20: spec.visibility must be one of private, public, found \"secret\"",
             "bots/b.yaml:4:20: bot \"b\" uses honey jar \"nope\", which is not declared",
-            "bots/c/c.yml:4:36: spec.role must be one of admin, agent, found \"root\"",
+            "bots/c/c.yml:4:36: spec.role must be one of admin, agent, auditor, found \"root\"",
             "bots/d.yaml:3:1: invalid YAML: did not find expected node content while parsing a flow node at line 3",
             "bots/fine.yaml:3:18: Bot \"fine\" is declared twice: here and at bots/e.yaml:3:18",
         ])

@@ -275,7 +275,7 @@ import Testing
             let loaded = try repo.load(cache: cache)
             #expect(loaded.filesRead == 2_100)
             #expect(loaded.diagnostics.map(\.description) == [
-                "bots/op-0007.yaml:4:42: spec.role must be one of admin, agent, found \"root\"",
+                "bots/op-0007.yaml:4:42: spec.role must be one of admin, agent, auditor, found \"root\"",
                 "bots/op-2099.yaml:3:18: Operator \"op-0001\" is declared twice: here and at bots/op-0001.yaml:3:18",
             ])
             #expect(loaded.state.operators.count == 2_098)

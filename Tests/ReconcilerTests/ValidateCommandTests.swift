@@ -98,7 +98,7 @@ import Testing
             #expect(run.status == 1)
             #expect(run.standardError.split(separator: "\n") == [
                 "bots/a.yaml:4:16: spec.status must be one of active, inactive, maintenance, found \"paused\"",
-                "bots/b.yaml:4:36: spec.role must be one of admin, agent, found \"root\"",
+                "bots/b.yaml:4:36: spec.role must be one of admin, agent, auditor, found \"root\"",
                 "bots/c.yaml:4:29: spec.confidenceThreshold must be between 0 and 1, found 2",
                 "3 errors in 3 files at \(commit.id.short)",
             ])
