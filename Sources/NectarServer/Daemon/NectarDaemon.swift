@@ -36,6 +36,7 @@ public final class NectarDaemon: Sendable {
         self.settings = settings
         let (host, port) = try settings.listenAddress()
         let source = try settings.source(environment: environment)
+        let targets = try settings.webhookTargets(environment: environment)
         lock = try ReconcilerLock(databasePath: settings.database, purpose: "nectar serve")
         store = try RuntimeStore.open(path: settings.database)
         registry = PrometheusCollectorRegistry()
@@ -51,6 +52,16 @@ public final class NectarDaemon: Sendable {
         var chatLogger = logger
         chatLogger[metadataKey: "component"] = "chat"
         chat = ChatRuntime(store: store, metrics: metrics, logger: chatLogger, slaCheckInterval: slaCheckInterval, now: now)
+        var notifyLogger = logger
+        notifyLogger[metadataKey: "component"] = "notifications"
+        let sender = HTTPWebhookSender()
+        let notifications = NotificationService(
+            dispatcher: NotificationDispatcher(
+                store: store, sender: sender, targets: targets, publicURL: settings.publicURL,
+                policy: .init(base: .seconds(settings.notificationRetryBase.seconds), cap: .seconds(settings.notificationRetryCap.seconds),
+                              maxAge: .seconds(settings.notificationMaxAge.seconds)),
+                metrics: metrics, logger: notifyLogger, now: now),
+            sender: sender)
         let proxies = (try? TrustedProxies.parse(settings.trustedProxies).get()) ?? .none
         let server = NectarRouter(store: store, loop: loop, webhook: webhook, chat: chat.engine, proxies: proxies, metrics: metrics,
                                   renderMetrics: { registry.emitToString() })
@@ -75,7 +86,7 @@ public final class NectarDaemon: Sendable {
             // Shut down in reverse: the loop (a reconcile in flight finishes),
             // then HTTP (requests in flight finish), then the chat runtime
             // (its last rows are written).
-            services: [.init(service: chat), .init(service: app), .init(service: loop)],
+            services: [.init(service: chat), .init(service: notifications), .init(service: app), .init(service: loop)],
             gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
             logger: logger))
         logger.info("starting", metadata: ["database": "\(settings.database)", "source": "\(source.displayName)",

@@ -45,6 +45,10 @@ extension ServeSettings {
             let keyText = key.text ?? ""
             let path = prefix.isEmpty ? keyText : "\(prefix).\(keyText)"
             let at = "\(file):\(key.position.line):\(key.position.column)"
+            if path == "notifications.webhooks" {
+                webhooks = try Self.webhooks(value, file: file)
+                continue
+            }
             if known.contains(where: { $0.hasPrefix(path + ".") }) {
                 try apply(value, prefix: path, file: file)
                 continue
@@ -61,5 +65,54 @@ extension ServeSettings {
                 throw ServeConfigurationError(message: "\(file):\(value.position.line):\(value.position.column): \(problem)")
             }
         }
+    }
+
+    /// `notifications.webhooks`: a mapping of names to `{url, secretEnv, format?, timeout?}`.
+    static func webhooks(_ node: YAMLValue, file: String) throws(ServeConfigurationError) -> [WebhookSetting] {
+        func fail(_ at: YAMLValue, _ message: String) -> ServeConfigurationError {
+            ServeConfigurationError(message: "\(file):\(at.position.line):\(at.position.column): \(message)")
+        }
+        if node.isNull { return [] }
+        guard case .mapping(let pairs) = node.content else { throw fail(node, "notifications.webhooks must be a mapping of names to webhooks") }
+        var result: [WebhookSetting] = []
+        for (key, value) in pairs {
+            let name = key.text ?? ""
+            let path = "notifications.webhooks.\(name)"
+            guard name.range(of: #"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"#, options: .regularExpression) != nil else {
+                throw fail(key, "a webhook name is a lowercase DNS label such as support-slack, found \"\(name)\"")
+            }
+            guard case .mapping(let fields) = value.content else { throw fail(value, "\(path) must be a mapping with url and secretEnv") }
+            var url: String?, secretEnv: String?, format = WebhookTarget.Format.json, timeout = SpecDuration(seconds: 10)
+            for (fieldKey, fieldValue) in fields {
+                let field = fieldKey.text ?? ""
+                guard let text = fieldValue.text, !fieldValue.isNull else { throw fail(fieldValue, "\(path).\(field) must be a single value") }
+                switch field {
+                case "url":
+                    guard text.hasPrefix("http://") || text.hasPrefix("https://"), URL(string: text) != nil else {
+                        throw fail(fieldValue, "\(path).url must be an http or https URL")
+                    }
+                    url = text
+                case "secretEnv":
+                    guard !text.isEmpty else { throw fail(fieldValue, "\(path).secretEnv must name an environment variable") }
+                    secretEnv = text
+                case "format":
+                    guard let value = WebhookTarget.Format(rawValue: text) else {
+                        throw fail(fieldValue, "\(path).format must be one of \(WebhookTarget.Format.allCases.map(\.rawValue).joined(separator: ", "))")
+                    }
+                    format = value
+                case "timeout":
+                    guard let value = SpecDuration(parsing: text), (1...300).contains(value.seconds) else {
+                        throw fail(fieldValue, "\(path).timeout must be a duration from 1s to 5m")
+                    }
+                    timeout = value
+                default:
+                    throw fail(fieldKey, "unknown setting \(path).\(field); a webhook has url, secretEnv, format and timeout")
+                }
+            }
+            guard let url else { throw fail(key, "\(path) needs a url") }
+            guard let secretEnv else { throw fail(key, "\(path) needs secretEnv, the environment variable that holds its signing secret") }
+            result.append(WebhookSetting(name: name, url: url, secretEnv: secretEnv, format: format, timeout: timeout))
+        }
+        return result
     }
 }

@@ -54,6 +54,14 @@ public struct ServeSettings: Sendable, Equatable {
     /// `auto` (JSON unless stdout is a terminal), `json` or `text`.
     public var logFormat = "auto"
 
+    /// The daemon's public address, for links in notifications.
+    public var publicURL: String?
+    /// Webhooks that bots name in `spec.handoff.notify.webhooks`.
+    public var webhooks: [WebhookSetting] = []
+    public var notificationRetryBase = SpecDuration(seconds: 5)
+    public var notificationRetryCap = SpecDuration(seconds: 3600)
+    public var notificationMaxAge = SpecDuration(seconds: 86_400)
+
     public init() {}
 
     /// The settings of one configuration-file key (dotted path), the
@@ -109,6 +117,16 @@ public struct ServeSettings: Sendable, Equatable {
             settings.trustedProxies = text
             return nil
         },
+        Field(key: "server.publicURL", environment: "NECTAR_PUBLIC_URL") { settings, text in
+            guard text.isEmpty || text.hasPrefix("http://") || text.hasPrefix("https://") else {
+                return "an http or https URL such as https://nectar.example.com"
+            }
+            settings.publicURL = text.isEmpty ? nil : text
+            return nil
+        },
+        duration("notifications.retryBase", "NECTAR_NOTIFY_RETRY_BASE", \.notificationRetryBase),
+        duration("notifications.retryCap", "NECTAR_NOTIFY_RETRY_CAP", \.notificationRetryCap),
+        duration("notifications.maxAge", "NECTAR_NOTIFY_MAX_AGE", \.notificationMaxAge),
         Field(key: "log.level", environment: "NECTAR_LOG_LEVEL") { settings, text in
             let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
             guard levels.contains(text) else { return "one of \(levels.joined(separator: ", "))" }
@@ -225,6 +243,18 @@ public struct ServeSettings: Sendable, Equatable {
         return ReconcileSource(location: location, branch: branch, path: path)
     }
 
+    /// The notification webhooks with their secrets read from the
+    /// environment; a secret variable that is unset or empty is an error.
+    public func webhookTargets(environment: [String: String]) throws(ServeConfigurationError) -> [WebhookTarget] {
+        try webhooks.map { setting throws(ServeConfigurationError) in
+            guard let secret = environment[setting.secretEnv], !secret.isEmpty else {
+                throw ServeConfigurationError(message: "notifications.webhooks.\(setting.name).secretEnv names \(setting.secretEnv), which is not set; set it to the webhook's signing secret")
+            }
+            return WebhookTarget(name: setting.name, url: setting.url, secret: secret, format: setting.format,
+                                 timeout: .seconds(setting.timeout.seconds))
+        }
+    }
+
     /// The webhook secret, or nil when its variable is unset (webhook disabled).
     public func webhookSecret(environment: [String: String]) -> String? {
         environment[webhookSecretEnv].flatMap { $0.isEmpty ? nil : $0 }
@@ -260,4 +290,23 @@ public struct ServeConfigurationError: Error, Sendable, CustomStringConvertible 
     public var message: String
     public init(message: String) { self.message = message }
     public var description: String { message }
+}
+
+/// One `notifications.webhooks.NAME` entry of the configuration file.
+public struct WebhookSetting: Sendable, Hashable {
+    public var name: String
+    public var url: String
+    /// The environment variable holding the signing secret.
+    public var secretEnv: String
+    public var format: WebhookTarget.Format
+    public var timeout: SpecDuration
+
+    public init(name: String, url: String, secretEnv: String, format: WebhookTarget.Format = .json,
+                timeout: SpecDuration = SpecDuration(seconds: 10)) {
+        self.name = name
+        self.url = url
+        self.secretEnv = secretEnv
+        self.format = format
+        self.timeout = timeout
+    }
 }

@@ -43,6 +43,7 @@ public struct NectarRouter: Sendable {
         AdminAPI(store: store, loop: loop, desk: chat.handoffs).add(to: admin)
         HandoffRoutes(desk: chat.handoffs).add(to: admin)
         NotificationRoutes(store: store, desk: chat.handoffs).add(to: admin)
+        DeliveryRoutes(store: store).add(to: admin)
         return router
     }
 }

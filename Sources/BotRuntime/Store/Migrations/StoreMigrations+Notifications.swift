@@ -18,6 +18,27 @@ extension StoreMigrations {
                 CREATE INDEX outbox_event_bot ON outbox_event(bot, id);
                 CREATE INDEX outbox_event_handoff ON outbox_event(handoff_id, id);
 
+                -- One row per event and channel target: the delivery id
+                -- (X-Nectar-Delivery) stays the same across retries.
+                CREATE TABLE delivery (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    seq INTEGER NOT NULL,
+                    event_id TEXT NOT NULL,
+                    channel TEXT NOT NULL,
+                    target TEXT NOT NULL,
+                    ordering_key TEXT NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN ('pending', 'failed', 'delivered', 'dead')),
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at REAL NOT NULL,
+                    last_status INTEGER,
+                    last_error TEXT,
+                    created_at REAL NOT NULL,
+                    delivered_at REAL,
+                    UNIQUE (seq, channel, target)
+                );
+                CREATE INDEX delivery_due ON delivery(status, next_attempt_at);
+                CREATE INDEX delivery_order ON delivery(channel, target, ordering_key, seq);
+
                 CREATE TABLE notification_read (
                     operator TEXT NOT NULL,
                     event INTEGER NOT NULL,

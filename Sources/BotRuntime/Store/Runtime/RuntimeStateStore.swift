@@ -8,7 +8,7 @@ import Foundation
 /// shared server database too (several replicas serving one installation):
 /// every call is async, writes arrive in batches, and rate counts are
 /// stored as increments that add up across writers.
-public protocol RuntimeStateStore: HandoffStateStore, NotificationStateStore {
+public protocol RuntimeStateStore: HandoffStateStore, NotificationStateStore, DeliveryStateStore {
     /// A number that moves whenever declared state (bots, keys, knowledge)
     /// changes, in this process or another: the directory's change signal.
     func declaredStateVersion() async throws(StoreError) -> Int64

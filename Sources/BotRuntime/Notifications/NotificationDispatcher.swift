@@ -1,0 +1,173 @@
+import Foundation
+import Logging
+import Metrics
+import Synchronization
+
+/// Delivers the outbox to webhooks: at least once, in order per handoff and
+/// target, with retries (exponential backoff with jitter, a cap, a maximum
+/// age after which a delivery is dead). Each target is worked by its own
+/// task, so a slow or dead target holds up only itself, never the chat path
+/// (which only writes outbox rows) or other targets.
+public final class NotificationDispatcher: Sendable {
+    /// How retries are spaced and when they stop.
+    public struct RetryPolicy: Sendable {
+        public var base: Duration
+        public var cap: Duration
+        public var maxAge: Duration
+
+        public init(base: Duration = .seconds(5), cap: Duration = .seconds(3600), maxAge: Duration = .seconds(86_400)) {
+            self.base = base
+            self.cap = cap
+            self.maxAge = maxAge
+        }
+
+        /// The wait before attempt `attempts + 1`: base·2^(attempts-1), at most
+        /// the cap, times a random factor in [0.5, 1].
+        func delay(afterAttempts attempts: Int) -> TimeInterval {
+            let base = Double(self.base.components.seconds) + Double(self.base.components.attoseconds) / 1e18
+            let cap = Double(self.cap.components.seconds)
+            let exponential = min(cap, base * pow(2, Double(max(0, attempts - 1))))
+            return exponential * Double.random(in: 0.5...1)
+        }
+    }
+
+    let store: any RuntimeStateStore
+    let sender: any WebhookSender
+    let targets: [String: WebhookTarget]
+    let publicURL: String?
+    let policy: RetryPolicy
+    let logger: Logger
+    let now: @Sendable () -> Date
+    private let busy = Mutex<Set<String>>([])
+    private let disabled = Mutex<Set<String>>([])
+    private let counters = Mutex<[String: Counter]>([:])
+    private let depth: Gauge
+    private let oldestAge: Gauge
+
+    public init(store: any RuntimeStateStore, sender: any WebhookSender, targets: [WebhookTarget], publicURL: String?,
+                policy: RetryPolicy = RetryPolicy(), metrics: any MetricsFactory, logger: Logger,
+                now: @escaping @Sendable () -> Date = { Date() }) {
+        self.store = store
+        self.sender = sender
+        self.targets = Dictionary(targets.map { ($0.name, $0) }) { first, _ in first }
+        self.publicURL = publicURL
+        self.policy = policy
+        self.logger = logger
+        self.now = now
+        depth = Gauge(label: "nectar_notification_outbox_depth", factory: metrics)
+        oldestAge = Gauge(label: "nectar_notification_outbox_oldest_age_seconds", factory: metrics)
+        self.metricsFactory = metrics
+    }
+
+    private let metricsFactory: any MetricsFactory
+
+    /// Plans and starts deliveries every `interval` until cancelled.
+    public func run(every interval: Duration = .milliseconds(200)) async {
+        await withDiscardingTaskGroup { group in
+            while !Task.isCancelled {
+                do throws(StoreError) {
+                    for target in try await round() {
+                        group.addTask { await self.work(target) }
+                    }
+                } catch {
+                    logger.error("planning notification deliveries failed; retried", metadata: ["error": "\(error.description)"])
+                }
+                try? await Task.sleep(for: interval)
+            }
+            group.cancelAll()
+        }
+    }
+
+    /// One round: new events become deliveries; returns the targets with
+    /// due deliveries and no worker yet (marked busy).
+    func round() async throws(StoreError) -> [String] {
+        let at = now()
+        while try await store.planDeliveries(limit: 500, at: at) == 500 {}
+        let backlog = try await store.deliveryBacklog()
+        depth.record(backlog.count)
+        oldestAge.record(backlog.oldest.map { max(0, at.timeIntervalSince($0)) } ?? 0)
+        let due = try await store.dueDeliveries(at: at, limit: 1000)
+        let names = Set(due.map(\.delivery.target))
+        return busy.withLock { busy in
+            let free = names.subtracting(busy).sorted()
+            busy.formUnion(free)
+            return free
+        }
+    }
+
+    /// Delivers a target's due deliveries one after another, then frees it.
+    func work(_ name: String) async {
+        defer { _ = busy.withLock { $0.remove(name) } }
+        do throws(StoreError) {
+            while !Task.isCancelled {
+                let due = try await store.dueDeliveries(at: now(), limit: 1000).filter { $0.delivery.target == name }
+                guard !due.isEmpty else { return }
+                for item in due where !Task.isCancelled {
+                    try await deliver(item)
+                }
+            }
+        } catch {
+            logger.error("recording a notification delivery failed", metadata: ["target": "\(name)", "error": "\(error.description)"])
+        }
+    }
+
+    /// One attempt of one delivery.
+    func deliver(_ item: DueDelivery) async throws(StoreError) {
+        let delivery = item.delivery
+        guard let target = targets[delivery.target] else {
+            let error = "webhook \(delivery.target) is not defined in the daemon configuration (notifications.webhooks)"
+            _ = try await store.abandonDeliveries(channel: delivery.channel, target: delivery.target, error: error, at: now())
+            count(.dead)
+            return
+        }
+        if disabled.withLock({ $0.contains(target.name) }) {
+            try await store.recordDelivery(delivery.id, outcome: .dead(status: 410, error: "webhook \(target.name) answered 410 Gone and is disabled until the daemon restarts"), at: now())
+            count(.dead)
+            return
+        }
+        let result = await sender.send(WebhookSigning.request(event: item.event, delivery: delivery.id, target: target,
+                                                              publicURL: publicURL, at: now()))
+        let at = now()
+        let tooOld = at.timeIntervalSince(delivery.createdAt) >= Double(policy.maxAge.components.seconds)
+        switch result {
+        case .status(let status) where (200..<300).contains(status):
+            try await store.recordDelivery(delivery.id, outcome: .delivered(status: status), at: at)
+            count(.delivered)
+        case .status(410):
+            disabled.withLock { _ = $0.insert(target.name) }
+            try await store.recordDelivery(delivery.id, outcome: .dead(status: 410, error: "the receiver answered 410 Gone"), at: at)
+            let abandoned = try await store.abandonDeliveries(channel: "webhook", target: target.name,
+                                                              error: "webhook \(target.name) answered 410 Gone and is disabled", at: at)
+            logger.warning("webhook answered 410 Gone; disabled until the daemon restarts",
+                           metadata: ["target": "\(target.name)", "abandoned": "\(abandoned)"])
+            count(.dead, by: 1 + abandoned)
+        case .status(let status):
+            try await retryOrGiveUp(delivery, status: status, error: "the receiver answered \(status)", tooOld: tooOld, at: at)
+        case .failure(let error):
+            try await retryOrGiveUp(delivery, status: nil, error: error, tooOld: tooOld, at: at)
+        }
+    }
+
+    private func retryOrGiveUp(_ delivery: Delivery, status: Int?, error: String, tooOld: Bool, at: Date) async throws(StoreError) {
+        if tooOld {
+            try await store.recordDelivery(delivery.id, outcome: .dead(status: status, error: "\(error); given up after the maximum age"), at: at)
+            count(.dead)
+            logger.warning("notification delivery given up", metadata: ["delivery": "\(delivery.id)", "target": "\(delivery.target)"])
+        } else {
+            let next = at.addingTimeInterval(policy.delay(afterAttempts: delivery.attempts + 1))
+            try await store.recordDelivery(delivery.id, outcome: .retry(at: next, status: status, error: error), at: at)
+            count(.failed)
+        }
+    }
+
+    private func count(_ outcome: Delivery.Status, by amount: Int = 1) {
+        let counter = counters.withLock { counters in
+            if let counter = counters[outcome.rawValue] { return counter }
+            let counter = Counter(label: "nectar_notification_deliveries_total",
+                                  dimensions: [("channel", "webhook"), ("outcome", outcome.rawValue)], factory: metricsFactory)
+            counters[outcome.rawValue] = counter
+            return counter
+        }
+        counter.increment(by: amount)
+    }
+}

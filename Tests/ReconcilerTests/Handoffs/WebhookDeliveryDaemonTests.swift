@@ -1,0 +1,216 @@
+import BotRuntime
+import Crypto
+import Foundation
+import Hummingbird
+import Logging
+import NectarServer
+import Synchronization
+import Testing
+@testable import Reconciler
+
+/// A real HTTP receiver on loopback that checks nothing itself: it records
+/// every request and answers as told per webhook path (a list of statuses,
+/// the last repeated; `hang` never answers in time).
+final class WebhookReceiver: Sendable {
+    struct Received: Sendable {
+        var path: String
+        var headers: [String: String]
+        var body: [UInt8]
+        var json: [String: Any] { ((try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]) ?? [:] }
+    }
+
+    private let received = Mutex<[Received]>([])
+    private let plans: Mutex<[String: [Int]]>
+    private let hanging: Set<String>
+    private let task = Mutex<Task<Void, any Error>?>(nil)
+    let port: Int
+
+    var requests: [Received] { received.withLock { $0 } }
+
+    func requests(_ path: String) -> [Received] { requests.filter { $0.path == path } }
+
+    init(plans: [String: [Int]], hanging: Set<String> = []) async throws {
+        self.plans = Mutex(plans)
+        self.hanging = hanging
+        let router = Router()
+        let bound = Mutex<Int?>(nil)
+        var logger = Logger(label: "receiver")
+        logger.logLevel = .error
+        // The routes are added after init, through a box the closure reads.
+        let box = ReceiverBox()
+        router.post("hooks/:name") { request, context -> Response in
+            let name = try context.parameters.require("name")
+            let body = try await request.body.collect(upTo: 1 << 20)
+            var headers: [String: String] = [:]
+            for field in request.headers { headers[field.name.canonicalName] = field.value }
+            let status = await box.receiver?.record(Received(path: name, headers: headers, body: Array(body.readableBytesView)))
+                ?? 500
+            return Response(status: .init(code: status))
+        }
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { channel in bound.withLock { $0 = channel.localAddress?.port } }, logger: logger)
+        let running = Task { try await app.runService(gracefulShutdownSignals: []) }
+        var port: Int?
+        for _ in 0..<200 where port == nil {
+            port = bound.withLock { $0 }
+            if port == nil { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        self.port = try #require(port)
+        task.withLock { $0 = running }
+        box.receiver = self
+    }
+
+    /// Records a request and says what to answer.
+    func record(_ request: Received) async -> Int {
+        received.withLock { $0.append(request) }
+        if hanging.contains(request.path) {
+            try? await Task.sleep(for: .seconds(5))
+            return 200
+        }
+        return plans.withLock { plans in
+            guard var plan = plans[request.path], !plan.isEmpty else { return 200 }
+            let status = plan.removeFirst()
+            plans[request.path] = plan.isEmpty ? [status] : plan
+            return status
+        }
+    }
+
+    func url(_ name: String) -> String { "http://127.0.0.1:\(port)/hooks/\(name)" }
+
+    func stop() {
+        task.withLock { $0?.cancel() }
+    }
+}
+
+final class ReceiverBox: @unchecked Sendable {
+    weak var receiver: WebhookReceiver?
+}
+
+/// Notification delivery to webhooks over real HTTP, both ends on loopback:
+/// signatures, retries with the same delivery id, order per handoff, 410,
+/// timeouts, Slack's format, the deliveries API.
+@Suite struct WebhookDeliveryDaemonTests {
+    static let secret = "whsec-test-0123456789"
+
+    static func bot(_ name: String, webhooks: [String]) -> String {
+        HandoffFixture.bot(name).replacingOccurrences(of: "    sla: {critical: 15m", with: """
+                notify: {webhooks: [\(webhooks.joined(separator: ", "))]}
+                sla: {critical: 15m
+            """)
+    }
+
+    static func start(_ receiver: WebhookReceiver, bots: [String: String],
+                      publicURL: String? = nil) async throws -> DaemonHarness {
+        let harness = try DaemonHarness()
+        var files = ChatFixture.files(bots)
+        files["bots/operators.yaml"] = HandoffFixture.operators
+        try harness.commit(files)
+        var settings = harness.settings()
+        settings.webhooks = [
+            WebhookSetting(name: "ok-hook", url: receiver.url("ok"), secretEnv: "HOOK_SECRET"),
+            WebhookSetting(name: "flaky-hook", url: receiver.url("flaky"), secretEnv: "HOOK_SECRET"),
+            WebhookSetting(name: "gone-hook", url: receiver.url("gone"), secretEnv: "HOOK_SECRET"),
+            WebhookSetting(name: "slow-hook", url: receiver.url("slow"), secretEnv: "HOOK_SECRET", timeout: SpecDuration(seconds: 1)),
+            WebhookSetting(name: "slack-hook", url: receiver.url("slack"), secretEnv: "HOOK_SECRET", format: .slack),
+        ]
+        settings.notificationRetryBase = SpecDuration(seconds: 1)
+        settings.publicURL = publicURL
+        try await harness.start(settings, environment: ["HOOK_SECRET": secret], slaCheckInterval: .milliseconds(50))
+        return harness
+    }
+
+    /// What a receiver does to check a delivery: HMAC-SHA256 of timestamp + "." + body.
+    static func verify(_ request: WebhookReceiver.Received) -> Bool {
+        guard let timestamp = request.headers["x-nectar-timestamp"], let signature = request.headers["x-nectar-signature"] else { return false }
+        let mac = HMAC<SHA256>.authenticationCode(for: Array(timestamp.utf8) + [UInt8(ascii: ".")] + request.body,
+                                                  using: SymmetricKey(data: Array(secret.utf8)))
+        return signature == "sha256=" + mac.map { String(format: "%02x", $0) }.joined()
+    }
+
+    @Test func signedDeliveriesRetriedWithTheSameIdInOrderPerHandoff() async throws {
+        let receiver = try await WebhookReceiver(plans: ["flaky": [500, 200], "gone": [410]], hanging: ["slow"])
+        defer { receiver.stop() }
+        let harness = try await Self.start(receiver, bots: [
+            "support": Self.bot("support", webhooks: ["ok-hook", "flaky-hook", "gone-hook", "slow-hook", "slack-hook", "missing-hook"]),
+        ], publicURL: "https://nectar.example.com/")
+        let alice = try harness.token("alice")
+        let id = try await HandoffOperatorDaemonTests.open(harness, "help, refund please")
+        _ = try await harness.admin("POST", "/admin/handoffs/\(id)/assign", token: alice)
+        _ = try await harness.admin("POST", "/admin/handoffs/\(id)/resolve", token: alice, json: ["note": "done"])
+
+        try await eventually("three events reach the plain receiver") { receiver.requests("ok").count == 3 }
+        let ok = receiver.requests("ok")
+        #expect(ok.map { $0.headers["x-nectar-event"] } == ["handoff.created", "handoff.assigned", "handoff.resolved"], "in order")
+        #expect(ok.allSatisfy(Self.verify), "every delivery is signed with the webhook's secret")
+        #expect(ok.allSatisfy { $0.headers["x-nectar-delivery"]?.hasPrefix("dlv_") == true && $0.headers["content-type"] == "application/json" })
+        #expect(ok[0].json["type"] as? String == "handoff.created")
+        #expect(ok[0].json["link"] as? String == "https://nectar.example.com/console/handoffs/\(id)")
+        #expect((ok[0].json["handoff"] as? [String: Any])?["id"] as? String == id)
+        var tampered = ok[0]
+        tampered.body[0] = UInt8(ascii: " ")
+        #expect(!Self.verify(tampered), "a changed body fails the check")
+
+        // 500 then 200: retried with the same delivery id, and the handoff's
+        // later events wait for it (order per handoff).
+        try await eventually("the flaky receiver gets all three after a retry", timeout: 15) { receiver.requests("flaky").count == 4 }
+        let flaky = receiver.requests("flaky")
+        #expect(flaky[0].headers["x-nectar-delivery"] == flaky[1].headers["x-nectar-delivery"], "a retry keeps the delivery id")
+        #expect(flaky.map { $0.headers["x-nectar-event"] } == ["handoff.created", "handoff.created", "handoff.assigned", "handoff.resolved"])
+
+        // 410: that delivery and the target's others are dead; nothing more is sent there.
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(receiver.requests("gone").count == 1)
+
+        // Slack's format: text and blocks, with the link.
+        try await eventually("slack gets its messages") { receiver.requests("slack").count == 3 }
+        let slack = receiver.requests("slack")[0].json
+        #expect((slack["text"] as? String)?.contains("New handoff #1 on support (high)") == true, "\(slack)")
+        #expect((slack["text"] as? String)?.contains("<https://nectar.example.com/console/handoffs/\(id)|open>") == true)
+        #expect((slack["blocks"] as? [[String: Any]])?.first?["type"] as? String == "section")
+
+        // The deliveries API: the slow (timed out) target is failed and retried,
+        // the missing webhook and the 410 are dead, with reasons and no secret.
+        try await eventually("the slow target has failed once", timeout: 10) {
+            let failed = try await harness.request("GET", "/admin/deliveries?status=failed", token: alice)
+            return (failed.json["deliveries"] as? [[String: Any]] ?? []).contains { $0["target"] as? String == "slow-hook" }
+        }
+        let failed = try await harness.request("GET", "/admin/deliveries?status=failed", token: alice)
+        let slow = try #require((failed.json["deliveries"] as? [[String: Any]])?.first { $0["target"] as? String == "slow-hook" })
+        #expect(slow["lastError"] as? String == "no answer within 1 s", "\(slow)")
+        let dead = try await harness.request("GET", "/admin/deliveries?status=dead", token: alice)
+        let deadRows = try #require(dead.json["deliveries"] as? [[String: Any]])
+        #expect(Set(deadRows.compactMap { $0["target"] as? String }) == ["gone-hook", "missing-hook"])
+        #expect(deadRows.filter { $0["target"] as? String == "missing-hook" }.count == 3)
+        #expect(deadRows.contains { ($0["lastError"] as? String)?.contains("not defined in the daemon configuration") == true })
+        #expect(!dead.text.contains(Self.secret) && !failed.text.contains(Self.secret))
+        #expect(try await harness.request("GET", "/admin/deliveries?status=nope", token: alice).status == 400)
+
+        // A dead delivery can be retried by an admin; a delivered one cannot.
+        let goneID = try #require(deadRows.first { $0["target"] as? String == "gone-hook" }?["id"] as? String)
+        #expect(try await harness.request("POST", "/admin/deliveries/\(goneID)/retry", token: alice).status == 200)
+        let delivered = try await harness.request("GET", "/admin/deliveries?status=delivered", token: alice)
+        let deliveredID = try #require((delivered.json["deliveries"] as? [[String: Any]])?.first?["id"] as? String)
+        #expect(try await harness.request("POST", "/admin/deliveries/\(deliveredID)/retry", token: alice).status == 409)
+        #expect(try await harness.request("POST", "/admin/deliveries/dlv_nope/retry", token: alice).status == 404)
+        #expect(try await harness.request("POST", "/admin/deliveries/\(goneID)/retry", token: try harness.token("carol")).status == 403)
+
+        let metrics = try await harness.request("GET", "/metrics").text
+        #expect(metrics.split(separator: "\n").contains { $0.hasPrefix("nectar_notification_deliveries_total{") && $0.contains(#"outcome="delivered""#) })
+        #expect(metrics.contains("nectar_notification_outbox_depth"))
+        try await harness.stop()
+    }
+
+    @Test func aWebhookWhoseSecretIsNotSetStopsTheDaemonWithOneSentence() async throws {
+        let harness = try DaemonHarness()
+        try harness.commit(ChatFixture.files([:]))
+        var settings = harness.settings()
+        settings.webhooks = [WebhookSetting(name: "ops", url: "http://127.0.0.1:9/hook", secretEnv: "OPS_SECRET")]
+        #expect(throws: ServeConfigurationError.self) { try NectarDaemon(settings: settings, environment: [:], logger: harness.logger(),
+                                                                         handleSignals: false) }
+        do {
+            _ = try NectarDaemon(settings: settings, environment: [:], logger: harness.logger(), handleSignals: false)
+        } catch {
+            #expect("\(error)" == "notifications.webhooks.ops.secretEnv names OPS_SECRET, which is not set; set it to the webhook's signing secret")
+        }
+    }
+}
