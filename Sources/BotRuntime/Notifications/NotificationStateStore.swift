@@ -12,6 +12,8 @@ public protocol NotificationStateStore: Sendable {
     func markRead(operator name: String, events: [String]?, visibleBots: Set<String>?, at: Date) async throws(StoreError) -> Int
     /// Outbox events after a sequence number, oldest first (for dispatchers and streams).
     func outboxEvents(after sequence: Int64, limit: Int) async throws(StoreError) -> [OutboxEvent]
+    /// The newest outbox events, newest first (before a sequence number when given).
+    func outboxEvents(before sequence: Int64?, limit: Int) async throws(StoreError) -> [OutboxEvent]
 }
 
 /// Where an inbox page ends: `read:sequence`.

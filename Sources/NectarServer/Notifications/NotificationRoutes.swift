@@ -1,6 +1,7 @@
 import BotRuntime
 import Foundation
 import Hummingbird
+import ServiceLifecycle
 
 /// `/admin/notifications`: the operators' in-app inbox of outbox events,
 /// scoped like handoffs (an agent sees events of its teams' bots).
@@ -23,6 +24,18 @@ struct NotificationRoutes: Sendable {
                                              cursor: cursor)
             return JSONBody.response(InboxView(page))
         }
+        group.get("notifications/stream") { request, context in
+            let identity = try context.requireOperator()
+            let visible = try await desk.visibleBots(for: identity)
+            // Resume after the last event a reconnecting client saw, else start at the newest.
+            let resume = request.header(named: "Last-Event-ID").flatMap { Int64($0) }
+            let newest = try await store.outboxEvents(before: nil, limit: 1).first?.sequence ?? 0
+            let start = resume ?? newest
+            return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+                            body: ResponseBody { writer in
+                                try await Self.stream(store: store, visible: visible, after: start, writer: &writer)
+                            })
+        }
         group.post("notifications/read") { request, context in
             let identity = try context.requireOperator()
             let body = try await RequestJSON.decode(MarkReadBody.self, from: request, limit: 64 * 1024)
@@ -36,6 +49,31 @@ struct NotificationRoutes: Sendable {
             let unread = try await store.inbox(operator: identity.name, visibleBots: visible, limit: 1, cursor: nil).unread
             return JSONBody.response(["marked": marked, "unread": unread])
         }
+    }
+
+    /// Writes each new outbox event the operator may see as a server-sent
+    /// event (`id:` its sequence, `event:` its type, `data:` the payload),
+    /// and a comment every 15 s so proxies keep the connection; ends when
+    /// the client goes away or the server shuts down.
+    static func stream(store: RuntimeStore, visible: Set<String>?, after start: Int64,
+                       writer: inout any ResponseBodyWriter) async throws {
+        var position = start
+        var idle = 0
+        try await writer.write(ByteBuffer(string: ": nectar notifications\n\n"))
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            let events = try await store.outboxEvents(after: position, limit: 100)
+            for event in events {
+                position = event.sequence
+                guard visible.map({ set in event.bot.map(set.contains) ?? false }) ?? true else { continue }
+                try await writer.write(ByteBuffer(string: "id: \(event.sequence)\nevent: \(event.type)\ndata: \(event.payload)\n\n"))
+            }
+            if events.isEmpty {
+                idle += 1
+                if idle % 60 == 0 { try await writer.write(ByteBuffer(string: ": keep-alive\n\n")) }
+                try await Task.sleep(for: .milliseconds(250))
+            }
+        }
+        try await writer.finish(nil)
     }
 
     struct MarkReadBody: Decodable {

@@ -100,3 +100,47 @@ import Testing
         try await harness.stop()
     }
 }
+
+extension NotificationInboxDaemonTests {
+    /// Reads a server-sent event stream over a raw connection until `text` appears.
+    static func read(_ connection: RawHTTPConnection, until text: String, timeout: Double = 5) async -> String {
+        var received = ""
+        let deadline = Date().addingTimeInterval(timeout)
+        while !received.contains(text), Date() < deadline {
+            let part = await connection.receive(timeout: 0.3)
+            received += part.text
+            if part.closed { break }
+        }
+        return received
+    }
+
+    @Test func theLiveStreamSendsNewEventsTheOperatorMaySeeAndResumesFromLastEventID() async throws {
+        let harness = try await HandoffFixture.start(["support": HandoffFixture.bot("support")])
+        let carol = try harness.token("carol"), dave = try harness.token("dave")
+        func open(_ token: String, lastEventID: String? = nil) throws -> RawHTTPConnection {
+            let connection = try RawHTTPConnection(port: harness.port)
+            connection.send("GET /admin/notifications/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n"
+                + (lastEventID.map { "Last-Event-ID: \($0)\r\n" } ?? "") + "\r\n")
+            return connection
+        }
+        let carolStream = try open(carol), daveStream = try open(dave)
+        let head = await Self.read(carolStream, until: ": nectar notifications")
+        #expect(head.hasPrefix("HTTP/1.1 200") && head.lowercased().contains("content-type: text/event-stream"), "\(head)")
+        _ = await Self.read(daveStream, until: ": nectar notifications")
+
+        let id = try await HandoffOperatorDaemonTests.open(harness)
+        let live = await Self.read(carolStream, until: "event: handoff.created")
+        #expect(live.contains("event: handoff.created") && live.contains(id), "\(live)")
+        let other = await Self.read(daveStream, until: "event:", timeout: 1)
+        #expect(!other.contains("event:"), "another team's agent gets nothing: \(other)")
+
+        // A client that reconnects with Last-Event-ID gets what it missed.
+        let resumed = try open(carol, lastEventID: "0")
+        let missed = await Self.read(resumed, until: "event: handoff.created")
+        #expect(missed.contains("id: 1\nevent: handoff.created"), "\(missed)")
+        // A graceful shutdown ends open streams (it does not wait for them).
+        try await harness.stop()
+        #expect(await carolStream.isClosed(within: 5))
+        withExtendedLifetime((daveStream, resumed)) {}
+    }
+}

@@ -84,6 +84,19 @@ extension RuntimeStore: NotificationStateStore {
         }
     }
 
+    public func outboxEvents(before sequence: Int64?, limit: Int) async throws(StoreError) -> [OutboxEvent] {
+        try await read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT id, event_id, type, bot, handoff_id, at, payload FROM outbox_event WHERE id < ? ORDER BY id DESC LIMIT ?
+                """, arguments: [sequence ?? Int64.max, limit]).map(Self.outboxEvent(row:))
+        }
+    }
+
+    static func outboxEvent(row: Row) -> OutboxEvent {
+        OutboxEvent(sequence: row["id"], id: row["event_id"], type: row["type"], bot: row["bot"], handoffID: row["handoff_id"],
+                    at: Date(timeIntervalSince1970: row["at"]), payload: row["payload"])
+    }
+
     public func outboxEvents(after sequence: Int64, limit: Int) async throws(StoreError) -> [OutboxEvent] {
         try await read { db in
             try Row.fetchAll(db, sql: """
