@@ -64,7 +64,8 @@ public protocol DeliveryStateStore: Sendable {
     /// Turns outbox events after the dispatcher's stored position into
     /// deliveries (one per webhook the event's bot names) and moves the
     /// position, in one transaction. Returns how many events it took.
-    func planDeliveries(limit: Int, at: Date) async throws(StoreError) -> Int
+    /// Events without a bot (reconcile events) go to `reconcileTargets`.
+    func planDeliveries(limit: Int, at: Date, reconcileTargets: [String]) async throws(StoreError) -> Int
     /// Deliveries due at `at`: only the oldest undelivered one of each
     /// (target, handoff), so a handoff's events arrive in order.
     func dueDeliveries(at: Date, limit: Int) async throws(StoreError) -> [DueDelivery]

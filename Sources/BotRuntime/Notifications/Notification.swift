@@ -12,6 +12,10 @@ public struct OutboxEvent: Sendable, Hashable {
         case handoffResolved = "handoff.resolved"
         case handoffReopened = "handoff.reopened"
         case handoffEscalated = "handoff.escalated"
+        /// The daemon's Ready condition became false (the first failure after a success or a start).
+        case reconcileFailed = "reconcile.failed"
+        /// Ready again after failures.
+        case reconcileRecovered = "reconcile.recovered"
     }
 
     /// The outbox's order (also the inbox cursor).

@@ -35,6 +35,8 @@ public final class NotificationDispatcher: Sendable {
     let sender: any WebhookSender
     let targets: [String: WebhookTarget]
     let publicURL: String?
+    /// Where `reconcile.*` events go.
+    let reconcileTargets: [String]
     let policy: RetryPolicy
     let logger: Logger
     let now: @Sendable () -> Date
@@ -45,12 +47,13 @@ public final class NotificationDispatcher: Sendable {
     private let oldestAge: Gauge
 
     public init(store: any RuntimeStateStore, sender: any WebhookSender, targets: [WebhookTarget], publicURL: String?,
-                policy: RetryPolicy = RetryPolicy(), metrics: any MetricsFactory, logger: Logger,
+                reconcileTargets: [String] = [], policy: RetryPolicy = RetryPolicy(), metrics: any MetricsFactory, logger: Logger,
                 now: @escaping @Sendable () -> Date = { Date() }) {
         self.store = store
         self.sender = sender
         self.targets = Dictionary(targets.map { ($0.name, $0) }) { first, _ in first }
         self.publicURL = publicURL
+        self.reconcileTargets = reconcileTargets
         self.policy = policy
         self.logger = logger
         self.now = now
@@ -82,7 +85,7 @@ public final class NotificationDispatcher: Sendable {
     /// due deliveries and no worker yet (marked busy).
     func round() async throws(StoreError) -> [String] {
         let at = now()
-        while try await store.planDeliveries(limit: 500, at: at) == 500 {}
+        while try await store.planDeliveries(limit: 500, at: at, reconcileTargets: reconcileTargets) == 500 {}
         let backlog = try await store.deliveryBacklog()
         depth.record(backlog.count)
         oldestAge.record(backlog.oldest.map { max(0, at.timeIntervalSince($0)) } ?? 0)

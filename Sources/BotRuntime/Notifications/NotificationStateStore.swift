@@ -12,6 +12,12 @@ public protocol NotificationStateStore: Sendable {
     func markRead(operator name: String, events: [String]?, visibleBots: Set<String>?, at: Date) async throws(StoreError) -> Int
     /// Outbox events after a sequence number, oldest first (for dispatchers and streams).
     func outboxEvents(after sequence: Int64, limit: Int) async throws(StoreError) -> [OutboxEvent]
+    /// Writes a `reconcile.failed` or `reconcile.recovered` event (no bot:
+    /// admins' and auditors' inboxes, and `notifications.reconcileWebhooks`).
+    func recordReconcileEvent(_ kind: OutboxEvent.Kind, revision: String?, reason: String?, message: String,
+                              at: Date) async throws(StoreError)
+    /// Every webhook name live bots declare, with the bot.
+    func declaredWebhooks() async throws(StoreError) -> [(bot: String, webhook: String)]
     /// The newest outbox events, newest first (before a sequence number when given).
     func outboxEvents(before sequence: Int64?, limit: Int) async throws(StoreError) -> [OutboxEvent]
 }

@@ -77,8 +77,8 @@ public enum WebhookSigning {
     static func body(event: OutboxEvent, format: WebhookTarget.Format, publicURL: String?) -> [UInt8] {
         var payload = (try? JSONSerialization.jsonObject(with: Data(event.payload.utf8))) as? [String: Any] ?? [:]
         let handoff = payload["handoff"] as? [String: Any]
-        let link = publicURL.flatMap { base in
-            (handoff?["id"] as? String).map { base.trimmingSuffix("/") + "/console/handoffs/" + $0 }
+        let link = publicURL.map { base in
+            base.trimmingSuffix("/") + ((handoff?["id"] as? String).map { "/console/handoffs/" + $0 } ?? "/console/reconcile")
         }
         if let link { payload["link"] = link }
         switch format {
@@ -95,15 +95,18 @@ public enum WebhookSigning {
             case OutboxEvent.Kind.handoffResolved.rawValue: "Handoff \(number) on \(bot) resolved"
             case OutboxEvent.Kind.handoffReopened.rawValue: "Handoff \(number) on \(bot) reopened"
             case OutboxEvent.Kind.handoffEscalated.rawValue: "Handoff \(number) on \(bot) escalated to \(urgency): unassigned past its SLA"
+            case OutboxEvent.Kind.reconcileFailed.rawValue: "Reconcile failed: \(payload["message"] as? String ?? "")"
+            case OutboxEvent.Kind.reconcileRecovered.rawValue: "Reconcile recovered: \(payload["message"] as? String ?? "")"
             default: "\(event.type) on \(bot)"
             }
             let text = link.map { "\(what): <\($0)|open>" } ?? what
-            var fields: [[String: Any]] = [["type": "mrkdwn", "text": "*Urgency*\n\(urgency)"]]
-            if let reason = handoff?["reason"] as? String { fields.append(["type": "mrkdwn", "text": "*Reason*\n\(reason)"]) }
-            let blocks: [[String: Any]] = [
-                ["type": "section", "text": ["type": "mrkdwn", "text": text]],
-                ["type": "section", "fields": fields],
-            ]
+            var fields: [[String: Any]] = []
+            if handoff != nil { fields.append(["type": "mrkdwn", "text": "*Urgency*\n\(urgency)"]) }
+            if let reason = handoff?["reason"] as? String ?? payload["reason"] as? String {
+                fields.append(["type": "mrkdwn", "text": "*Reason*\n\(reason)"])
+            }
+            var blocks: [[String: Any]] = [["type": "section", "text": ["type": "mrkdwn", "text": text]]]
+            if !fields.isEmpty { blocks.append(["type": "section", "fields": fields]) }
             let message: [String: Any] = ["text": text, "blocks": blocks]
             return Array((try? JSONSerialization.data(withJSONObject: message, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data())
         }

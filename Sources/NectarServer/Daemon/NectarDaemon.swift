@@ -58,10 +58,12 @@ public final class NectarDaemon: Sendable {
         let notifications = NotificationService(
             dispatcher: NotificationDispatcher(
                 store: store, sender: sender, targets: targets, publicURL: settings.publicURL,
+                reconcileTargets: settings.reconcileWebhooks,
                 policy: .init(base: .seconds(settings.notificationRetryBase.seconds), cap: .seconds(settings.notificationRetryCap.seconds),
                               maxAge: .seconds(settings.notificationMaxAge.seconds)),
                 metrics: metrics, logger: notifyLogger, now: now),
             sender: sender)
+        Self.announceReadyChanges(loop: loop, store: store, configured: Set(targets.map(\.name)), logger: notifyLogger, now: now)
         let proxies = (try? TrustedProxies.parse(settings.trustedProxies).get()) ?? .none
         let server = NectarRouter(store: store, loop: loop, webhook: webhook, chat: chat.engine, proxies: proxies, metrics: metrics,
                                   renderMetrics: { registry.emitToString() })
@@ -117,6 +119,38 @@ public final class NectarDaemon: Sendable {
             return String(cString: strerror(code))
         }
         return text
+    }
+
+    /// Writes `reconcile.failed` (the first failure) and `reconcile.recovered`
+    /// to the outbox, and after each success notes in the Ready condition
+    /// the webhooks bots name that the daemon does not define.
+    static func announceReadyChanges(loop: ReconcileLoop, store: RuntimeStore, configured: Set<String>, logger: Logger,
+                                     now: @escaping @Sendable () -> Date) {
+        loop.readyObservers.observe { transition in
+            Task {
+                do throws(StoreError) {
+                    switch transition {
+                    case .failed(let revision, let reason, let message, let first):
+                        guard first else { return }
+                        try await store.recordReconcileEvent(.reconcileFailed, revision: revision, reason: reason, message: message, at: now())
+                    case .succeeded(let revision, let message, let recovered):
+                        if recovered {
+                            try await store.recordReconcileEvent(.reconcileRecovered, revision: revision, reason: nil, message: message,
+                                                                 at: now())
+                        }
+                        let missing = try await store.declaredWebhooks().filter { !configured.contains($0.webhook) }
+                        let note = missing.isEmpty ? nil
+                            : "webhooks named by bots but not defined in notifications.webhooks: "
+                            + missing.prefix(5).map { "\($0.webhook) (bot \($0.bot))" }.joined(separator: ", ")
+                            + (missing.count > 5 ? " and \(missing.count - 5) more" : "") + "; their other channels still deliver"
+                        if let note { logger.warning("undefined notification webhooks", metadata: ["detail": "\(note)"]) }
+                        await loop.setReadyNote(note, revision: revision)
+                    }
+                } catch {
+                    logger.error("writing a reconcile notification failed", metadata: ["error": "\(error.description)"])
+                }
+            }
+        }
     }
 
     /// Starts a graceful shutdown.

@@ -58,6 +58,8 @@ public struct ServeSettings: Sendable, Equatable {
     public var publicURL: String?
     /// Webhooks that bots name in `spec.handoff.notify.webhooks`.
     public var webhooks: [WebhookSetting] = []
+    /// Webhooks that get `reconcile.failed` and `reconcile.recovered`.
+    public var reconcileWebhooks: [String] = []
     public var notificationRetryBase = SpecDuration(seconds: 5)
     public var notificationRetryCap = SpecDuration(seconds: 3600)
     public var notificationMaxAge = SpecDuration(seconds: 86_400)
@@ -122,6 +124,11 @@ public struct ServeSettings: Sendable, Equatable {
                 return "an http or https URL such as https://nectar.example.com"
             }
             settings.publicURL = text.isEmpty ? nil : text
+            return nil
+        },
+        Field(key: "notifications.reconcileWebhooks", environment: "NECTAR_NOTIFY_RECONCILE_WEBHOOKS") { settings, text in
+            let names = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            settings.reconcileWebhooks = names
             return nil
         },
         duration("notifications.retryBase", "NECTAR_NOTIFY_RETRY_BASE", \.notificationRetryBase),

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Metrics
 import ServiceLifecycle
+import Synchronization
 
 /// The daemon's reconcile loop: reconciles the source's branch head on a
 /// jittered interval, at once when asked (webhook, admin API), and backs
@@ -56,6 +57,11 @@ public actor ReconcileLoop: Service {
     var driftCache: DriftCache?
     /// The drift report being made, which concurrent callers share.
     var driftInFlight: Task<Result<Data, DriftUnavailable>, Never>?
+    /// Told when a reconcile succeeds or fails (notifications hook in here).
+    public nonisolated let readyObservers = ReadyObservers()
+    /// A note the daemon adds to the Ready condition's message after a
+    /// success (a bot naming a webhook the daemon does not define).
+    private var readyNote: String?
     /// How many drift reports were actually made (for tests).
     public internal(set) var driftReportsMade = 0
 
@@ -88,6 +94,18 @@ public actor ReconcileLoop: Service {
     }
 
     // MARK: Control (the HTTP server reads and asks through these)
+
+    /// Appends a note to the Ready condition's message while the revision
+    /// it was made for is still the applied one (nil removes it).
+    public func setReadyNote(_ note: String?, revision: String) {
+        guard current.lastAppliedRevision == revision, let index = current.conditions.firstIndex(where: { $0.type == .ready }),
+              current.conditions[index].status == .true else { return }
+        var message = current.conditions[index].message
+        if let old = readyNote, message.hasSuffix("; " + old) { message.removeLast(old.count + 2) }
+        if let note { message += "; " + note }
+        readyNote = note
+        current.conditions[index].message = message
+    }
 
     /// The loop's current status.
     public func status() -> ReconcileStatus { current }
@@ -280,7 +298,9 @@ public actor ReconcileLoop: Service {
             if let forcePush = current.forcePush, forcePush.to == revision {
                 message += " (the branch was force-pushed: it replaced \(forcePush.from.prefix(7)), which is not its ancestor)"
             }
+            readyNote = nil
             set(.init(type: .ready, status: .true, reason: .reconciliationSucceeded, message: message))
+            readyObservers.notify(.succeeded(revision: revision ?? "", message: message, recovered: recovered))
             set(.init(type: .reconciling, status: .false, reason: .succeeded, message: ""))
             set(.init(type: .stalled, status: .false, reason: .succeeded, message: ""))
             record(outcome: outcome.run.outcome, trigger: trigger, elapsed: elapsed)
@@ -319,6 +339,8 @@ public actor ReconcileLoop: Service {
         transientFailures = stalled ? 0 : transientFailures + 1
         current.lastError = message
         set(.init(type: .ready, status: .false, reason: reason, message: message))
+        readyObservers.notify(.failed(revision: current.lastAttemptedRevision, reason: reason.rawValue, message: message,
+                                      first: current.consecutiveFailures == 1))
         set(.init(type: .stalled, status: stalled ? .true : .false, reason: stalled ? reason : .retrying,
                   message: stalled ? "waiting for a new commit: \(message)" : ""))
         set(.init(type: .reconciling, status: stalled ? .false : .true, reason: stalled ? .stalled : .progressingWithRetry,
@@ -381,5 +403,28 @@ extension ReconcileLoop {
             logger.warning("key file out of step with the database", metadata: [
                 "bot": "\(finding.object ?? "")", "problem": "\(finding.actual)", "repair": "\(finding.resolution)"])
         }
+    }
+}
+
+/// A reconcile's effect on the Ready condition, for observers.
+public enum ReadyTransition: Sendable {
+    /// Ready: the revision was applied (or was already); `recovered` after failures.
+    case succeeded(revision: String, message: String, recovered: Bool)
+    /// Not ready; `first` for the first failure after a success (or start).
+    case failed(revision: String?, reason: String, message: String, first: Bool)
+}
+
+/// Observers of `ReadyTransition`s, called on the loop (keep them short).
+public final class ReadyObservers: Sendable {
+    private let observers = Mutex<[@Sendable (ReadyTransition) -> Void]>([])
+
+    public init() {}
+
+    public func observe(_ observer: @escaping @Sendable (ReadyTransition) -> Void) {
+        observers.withLock { $0.append(observer) }
+    }
+
+    func notify(_ transition: ReadyTransition) {
+        for observer in observers.withLock({ $0 }) { observer(transition) }
     }
 }

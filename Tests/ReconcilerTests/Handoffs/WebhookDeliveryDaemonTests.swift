@@ -214,3 +214,44 @@ final class ReceiverBox: @unchecked Sendable {
         }
     }
 }
+
+extension WebhookDeliveryDaemonTests {
+    @Test func reconcileFailuresAndRecoveriesAreAnnouncedAndUndefinedWebhooksAreNamedInReady() async throws {
+        let receiver = try await WebhookReceiver(plans: [:])
+        defer { receiver.stop() }
+        let harness = try DaemonHarness()
+        var files = ChatFixture.files(["support": Self.bot("support", webhooks: ["ok-hook", "nowhere-hook"])])
+        files["bots/operators.yaml"] = HandoffFixture.operators
+        try harness.commit(files)
+        var settings = harness.settings()
+        settings.webhooks = [WebhookSetting(name: "ok-hook", url: receiver.url("ok"), secretEnv: "HOOK_SECRET")]
+        settings.reconcileWebhooks = ["ok-hook"]
+        try await harness.start(settings, environment: ["HOOK_SECRET": Self.secret])
+        let alice = try harness.token("alice"), carol = try harness.token("carol")
+        try await eventually("the Ready condition names the undefined webhook") {
+            (condition("Ready", in: try await harness.status(token: alice))["message"] as? String)?
+                .contains("nowhere-hook (bot support); their other channels still deliver") == true
+        }
+
+        var broken = files
+        broken["bots/support.yaml"] = "apiVersion: nectar/v1\nkind: Bot\nmetadata: {name: support}\nspec: {status: sideways}\n"
+        try harness.commit(broken, message: "break")
+        _ = try await harness.request("POST", "/admin/reconcile", token: alice)
+        try await eventually("the failure reaches the reconcile webhook") { !receiver.requests("ok").isEmpty }
+        try harness.commit(files, message: "fix")
+        _ = try await harness.request("POST", "/admin/reconcile", token: alice)
+        try await eventually("the recovery reaches it too") { receiver.requests("ok").count == 2 }
+        let events = receiver.requests("ok").map(\.json)
+        #expect(events.map { $0["type"] as? String } == ["reconcile.failed", "reconcile.recovered"])
+        #expect((events[0]["message"] as? String)?.contains("bots/support.yaml") == true, "\(events[0])")
+        #expect(events[0]["reason"] as? String == "InvalidDeclarations")
+        #expect((events[1]["message"] as? String)?.hasPrefix("applied revision") == true)
+        #expect(receiver.requests("ok").allSatisfy(Self.verify))
+
+        // Admins see reconcile events in the inbox; an agent does not.
+        let adminTypes = NotificationInboxDaemonTests.types(try await NotificationInboxDaemonTests.inbox(harness, token: alice))
+        #expect(adminTypes == ["reconcile.recovered", "reconcile.failed"])
+        #expect(NotificationInboxDaemonTests.types(try await NotificationInboxDaemonTests.inbox(harness, token: carol)).isEmpty)
+        try await harness.stop()
+    }
+}

@@ -8,12 +8,12 @@ extension RuntimeStore: DeliveryStateStore {
                delivered_at FROM delivery
         """
 
-    public func planDeliveries(limit: Int, at: Date) async throws(StoreError) -> Int {
+    public func planDeliveries(limit: Int, at: Date, reconcileTargets: [String]) async throws(StoreError) -> Int {
         try await write { db in
             let position = Int64(try String.fetchOne(db, sql: "SELECT value FROM runtime_meta WHERE key = 'outbox-dispatch-position'")
                 ?? "0") ?? 0
             let events = try Row.fetchAll(db, sql: """
-                SELECT e.id, e.event_id, e.handoff_id,
+                SELECT e.id, e.event_id, e.handoff_id, e.bot,
                        (SELECT json_extract(b.spec, '$.handoff.notify.webhooks') FROM bot b WHERE b.name = e.bot AND b.deleted_at IS NULL)
                            AS webhooks
                 FROM outbox_event e WHERE e.id > ? ORDER BY e.id LIMIT ?
@@ -22,7 +22,8 @@ extension RuntimeStore: DeliveryStateStore {
                 let names = (event["webhooks"] as String?).flatMap {
                     try? JSONDecoder().decode([String].self, from: Data($0.utf8))
                 } ?? []
-                for name in Set(names).sorted() {
+                let targets = (event["bot"] as String?) == nil ? reconcileTargets : names
+                for name in Set(targets).sorted() {
                     try db.execute(sql: """
                         INSERT OR IGNORE INTO delivery (id, seq, event_id, channel, target, ordering_key, status, next_attempt_at, created_at)
                         VALUES (?, ?, ?, 'webhook', ?, ?, 'pending', ?, ?)

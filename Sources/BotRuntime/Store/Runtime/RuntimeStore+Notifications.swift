@@ -26,6 +26,30 @@ extension RuntimeStore: NotificationStateStore {
             """).execute(arguments: [id, type.rawValue, handoff.bot, handoff.id, at.timeIntervalSince1970, json])
     }
 
+    public func recordReconcileEvent(_ kind: OutboxEvent.Kind, revision: String?, reason: String?, message: String,
+                                     at: Date) async throws(StoreError) {
+        try await write { db in
+            let id = RuntimeID.make("evt_")
+            var payload: [String: Any] = ["type": kind.rawValue, "id": id, "time": ISO8601DateFormatter().string(from: at),
+                                          "actor": "nectar", "message": message]
+            if let revision { payload["revision"] = revision }
+            if let reason { payload["reason"] = reason }
+            let json = String(decoding: try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys, .withoutEscapingSlashes]),
+                              as: UTF8.self)
+            try db.execute(sql: "INSERT INTO outbox_event (event_id, type, bot, handoff_id, at, payload) VALUES (?, ?, NULL, NULL, ?, ?)",
+                           arguments: [id, kind.rawValue, at.timeIntervalSince1970, json])
+        }
+    }
+
+    public func declaredWebhooks() async throws(StoreError) -> [(bot: String, webhook: String)] {
+        try await read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT b.name AS bot, j.value AS webhook FROM bot b, json_each(b.spec, '$.handoff.notify.webhooks') j
+                WHERE b.deleted_at IS NULL ORDER BY b.name, j.value
+                """).map { (bot: $0["bot"] as String, webhook: $0["webhook"] as String) }
+        }
+    }
+
     public func inbox(operator name: String, visibleBots: Set<String>?, limit: Int,
                       cursor: InboxCursor?) async throws(StoreError) -> InboxPage {
         try await read { db in
