@@ -38,6 +38,11 @@ import Testing
         "http.trustedProxies": "10.0.0.0/8, 127.0.0.1",
         "log.level": "debug",
         "log.format": "json",
+        "server.publicURL": "https://nectar.example.com",
+        "notifications.reconcileWebhooks": "ops-pager, platform-slack",
+        "notifications.retryBase": "2s",
+        "notifications.retryCap": "30m",
+        "notifications.maxAge": "12h",
     ]
 
     /// The settings `sampleValues` describe, written out field by field.
@@ -68,6 +73,11 @@ import Testing
         settings.trustedProxies = "10.0.0.0/8, 127.0.0.1"
         settings.logLevel = "debug"
         settings.logFormat = "json"
+        settings.publicURL = "https://nectar.example.com"
+        settings.reconcileWebhooks = ["ops-pager", "platform-slack"]
+        settings.notificationRetryBase = SpecDuration(seconds: 2)
+        settings.notificationRetryCap = SpecDuration(seconds: 1800)
+        settings.notificationMaxAge = SpecDuration(seconds: 43_200)
         return settings
     }
 
@@ -688,5 +698,47 @@ import Testing
         #expect(settings.set("reconcile.maxBackoff", to: "30s") == nil)
         #expect(settings.timing.backoffBase == .seconds(120))
         #expect(settings.timing.backoffMax == .seconds(120))
+    }
+}
+
+extension ServeSettingsTests {
+    @Test func webhooksAreReadFromTheFileWithTheirSecretsFromTheEnvironment() throws {
+        let text = """
+            server:
+              publicURL: https://nectar.example.com
+            notifications:
+              webhooks:
+                support-slack: {url: "https://hooks.slack.com/services/T000/B000/XXXX", secretEnv: SUPPORT_SLACK_SECRET, format: slack}
+                pager:
+                  url: https://alerts.example.com/nectar
+                  secretEnv: PAGER_SECRET
+                  timeout: 5s
+            """
+        let loaded = try Self.withConfigFile(text) { try ServeSettings.load(file: $0, environment: [:]) }
+        #expect(loaded.publicURL == "https://nectar.example.com")
+        #expect(loaded.webhooks == [
+            WebhookSetting(name: "support-slack", url: "https://hooks.slack.com/services/T000/B000/XXXX", secretEnv: "SUPPORT_SLACK_SECRET",
+                           format: .slack),
+            WebhookSetting(name: "pager", url: "https://alerts.example.com/nectar", secretEnv: "PAGER_SECRET",
+                           timeout: SpecDuration(seconds: 5)),
+        ])
+        let targets = try loaded.webhookTargets(environment: ["SUPPORT_SLACK_SECRET": "s1", "PAGER_SECRET": "s2"])
+        #expect(targets.map(\.secret) == ["s1", "s2"])
+        #expect(targets.map(\.timeout) == [.seconds(10), .seconds(5)])
+        #expect(throws: ServeConfigurationError.self) { try loaded.webhookTargets(environment: ["PAGER_SECRET": "s2"]) }
+
+        let cases: [(String, String)] = [
+            ("notifications:\n  webhooks:\n    pager: {url: ftp://x, secretEnv: S}", "3:18: notifications.webhooks.pager.url must be an http or https URL"),
+            ("notifications:\n  webhooks:\n    pager: {url: https://x.example}", "3:5: notifications.webhooks.pager needs secretEnv"),
+            ("notifications:\n  webhooks:\n    Pager: {url: https://x.example, secretEnv: S}", "3:5: a webhook name is a lowercase DNS label"),
+            ("notifications:\n  webhooks:\n    pager: {url: https://x.example, secretEnv: S, format: teams}", "notifications.webhooks.pager.format must be one of json, slack"),
+            ("notifications:\n  webhooks:\n    pager: {url: https://x.example, secretEnv: S, secret: hunter2}", "unknown setting notifications.webhooks.pager.secret"),
+            ("notifications:\n  webhooks: [pager]", "notifications.webhooks must be a mapping of names to webhooks"),
+        ]
+        for (yaml, expected) in cases {
+            let error = try #require(try Self.fileError(yaml), "\(yaml)")
+            #expect(error.message.contains(expected), "\(error.message)")
+            #expect(!error.message.contains("hunter2"))
+        }
     }
 }
