@@ -57,6 +57,8 @@ public enum DeliveryOutcome: Sendable {
     case delivered(status: Int)
     case retry(at: Date, status: Int?, error: String)
     case dead(status: Int?, error: String)
+    /// The target's format sends nothing for this event (counted as delivered).
+    case skipped(String)
 }
 
 /// The deliveries' state behind a narrow interface (part of `RuntimeStateStore`).

@@ -128,8 +128,13 @@ public final class NotificationDispatcher: Sendable {
             count(.dead)
             return
         }
-        let result = await sender.send(WebhookSigning.request(event: item.event, delivery: delivery.id, target: target,
-                                                              publicURL: publicURL, at: now()))
+        guard let request = WebhookSigning.request(event: item.event, delivery: delivery.id, target: target, publicURL: publicURL,
+                                                   at: now()) else {
+            try await store.recordDelivery(delivery.id, outcome: .skipped("format \(target.format.rawValue) sends nothing for \(item.event.type)"),
+                                           at: now())
+            return
+        }
+        let result = await sender.send(request)
         let at = now()
         let tooOld = at.timeIntervalSince(delivery.createdAt) >= Double(policy.maxAge.components.seconds)
         switch result {

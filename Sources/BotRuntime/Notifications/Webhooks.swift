@@ -10,6 +10,11 @@ public struct WebhookTarget: Sendable, Hashable {
         case json
         /// A Slack incoming-webhook message: `text` plus blocks.
         case slack
+        /// A Microsoft Teams incoming-webhook message with an Adaptive Card.
+        case teams
+        /// A PagerDuty Events API v2 event: trigger, acknowledge or resolve,
+        /// deduplicated per handoff (the routing key from `routingKeyEnv`).
+        case pagerduty
     }
 
     public var name: String
@@ -18,13 +23,16 @@ public struct WebhookTarget: Sendable, Hashable {
     public var secret: String
     public var format: Format
     public var timeout: Duration
+    /// PagerDuty's integration (routing) key, for `pagerduty`.
+    public var routingKey: String?
 
-    public init(name: String, url: String, secret: String, format: Format, timeout: Duration) {
+    public init(name: String, url: String, secret: String, format: Format, timeout: Duration, routingKey: String? = nil) {
         self.name = name
         self.url = url
         self.secret = secret
         self.format = format
         self.timeout = timeout
+        self.routingKey = routingKey
     }
 }
 
@@ -62,54 +70,17 @@ public enum WebhookSigning {
 
     /// The request of one delivery: the body in the target's format and the
     /// `X-Nectar-*` headers (the delivery id is the same on every retry).
+    /// Nil when the target's format sends nothing for this event (PagerDuty
+    /// and an operator's reply).
     public static func request(event: OutboxEvent, delivery: String, target: WebhookTarget, publicURL: String?,
-                               at: Date) -> WebhookRequest {
-        let body = Self.body(event: event, format: target.format, publicURL: publicURL)
+                               at: Date) -> WebhookRequest? {
+        guard let body = WebhookFormatter(event: event, publicURL: publicURL).body(for: target) else { return nil }
         let timestamp = String(Int(at.timeIntervalSince1970))
         return WebhookRequest(url: target.url, headers: [
             ("Content-Type", "application/json"), ("User-Agent", "nectar"), ("X-Nectar-Event", event.type),
             ("X-Nectar-Delivery", delivery), ("X-Nectar-Timestamp", timestamp),
             ("X-Nectar-Signature", signature(secret: target.secret, timestamp: timestamp, body: body)),
         ], body: body, timeout: target.timeout)
-    }
-
-    /// The payload, with a console link when the daemon knows its public URL.
-    static func body(event: OutboxEvent, format: WebhookTarget.Format, publicURL: String?) -> [UInt8] {
-        var payload = (try? JSONSerialization.jsonObject(with: Data(event.payload.utf8))) as? [String: Any] ?? [:]
-        let handoff = payload["handoff"] as? [String: Any]
-        let link = publicURL.map { base in
-            base.trimmingSuffix("/") + ((handoff?["id"] as? String).map { "/console/handoffs/" + $0 } ?? "/console/reconcile")
-        }
-        if let link { payload["link"] = link }
-        switch format {
-        case .json:
-            return Array((try? JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data())
-        case .slack:
-            let bot = payload["bot"] as? String ?? "a bot"
-            let urgency = handoff?["urgency"] as? String ?? ""
-            let number = (handoff?["number"] as? Int).map { "#\($0)" } ?? ""
-            let what: String = switch event.type {
-            case OutboxEvent.Kind.handoffCreated.rawValue: "New handoff \(number) on \(bot) (\(urgency))"
-            case OutboxEvent.Kind.handoffAssigned.rawValue: "Handoff \(number) on \(bot) assigned to \(handoff?["assignee"] as? String ?? "someone")"
-            case OutboxEvent.Kind.handoffReplied.rawValue: "Reply on handoff \(number) on \(bot)"
-            case OutboxEvent.Kind.handoffResolved.rawValue: "Handoff \(number) on \(bot) resolved"
-            case OutboxEvent.Kind.handoffReopened.rawValue: "Handoff \(number) on \(bot) reopened"
-            case OutboxEvent.Kind.handoffEscalated.rawValue: "Handoff \(number) on \(bot) escalated to \(urgency): unassigned past its SLA"
-            case OutboxEvent.Kind.reconcileFailed.rawValue: "Reconcile failed: \(payload["message"] as? String ?? "")"
-            case OutboxEvent.Kind.reconcileRecovered.rawValue: "Reconcile recovered: \(payload["message"] as? String ?? "")"
-            default: "\(event.type) on \(bot)"
-            }
-            let text = link.map { "\(what): <\($0)|open>" } ?? what
-            var fields: [[String: Any]] = []
-            if handoff != nil { fields.append(["type": "mrkdwn", "text": "*Urgency*\n\(urgency)"]) }
-            if let reason = handoff?["reason"] as? String ?? payload["reason"] as? String {
-                fields.append(["type": "mrkdwn", "text": "*Reason*\n\(reason)"])
-            }
-            var blocks: [[String: Any]] = [["type": "section", "text": ["type": "mrkdwn", "text": text]]]
-            if !fields.isEmpty { blocks.append(["type": "section", "fields": fields]) }
-            let message: [String: Any] = ["text": text, "blocks": blocks]
-            return Array((try? JSONSerialization.data(withJSONObject: message, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data())
-        }
     }
 }
 

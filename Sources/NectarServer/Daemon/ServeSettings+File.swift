@@ -83,6 +83,7 @@ extension ServeSettings {
             }
             guard case .mapping(let fields) = value.content else { throw fail(value, "\(path) must be a mapping with url and secretEnv") }
             var url: String?, secretEnv: String?, format = WebhookTarget.Format.json, timeout = SpecDuration(seconds: 10)
+            var routingKeyEnv: String?
             for (fieldKey, fieldValue) in fields {
                 let field = fieldKey.text ?? ""
                 guard let text = fieldValue.text, !fieldValue.isNull else { throw fail(fieldValue, "\(path).\(field) must be a single value") }
@@ -100,18 +101,25 @@ extension ServeSettings {
                         throw fail(fieldValue, "\(path).format must be one of \(WebhookTarget.Format.allCases.map(\.rawValue).joined(separator: ", "))")
                     }
                     format = value
+                case "routingKeyEnv":
+                    guard !text.isEmpty else { throw fail(fieldValue, "\(path).routingKeyEnv must name an environment variable") }
+                    routingKeyEnv = text
                 case "timeout":
                     guard let value = SpecDuration(parsing: text), (1...300).contains(value.seconds) else {
                         throw fail(fieldValue, "\(path).timeout must be a duration from 1s to 5m")
                     }
                     timeout = value
                 default:
-                    throw fail(fieldKey, "unknown setting \(path).\(field); a webhook has url, secretEnv, format and timeout")
+                    throw fail(fieldKey, "unknown setting \(path).\(field); a webhook has url, secretEnv, format, timeout and routingKeyEnv")
                 }
             }
             guard let url else { throw fail(key, "\(path) needs a url") }
             guard let secretEnv else { throw fail(key, "\(path) needs secretEnv, the environment variable that holds its signing secret") }
-            result.append(WebhookSetting(name: name, url: url, secretEnv: secretEnv, format: format, timeout: timeout))
+            if format == .pagerduty && routingKeyEnv == nil {
+                throw fail(key, "\(path) has format pagerduty and needs routingKeyEnv, the environment variable that holds the routing key")
+            }
+            result.append(WebhookSetting(name: name, url: url, secretEnv: secretEnv, format: format, timeout: timeout,
+                                         routingKeyEnv: routingKeyEnv))
         }
         return result
     }

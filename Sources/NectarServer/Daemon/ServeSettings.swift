@@ -257,8 +257,15 @@ public struct ServeSettings: Sendable, Equatable {
             guard let secret = environment[setting.secretEnv], !secret.isEmpty else {
                 throw ServeConfigurationError(message: "notifications.webhooks.\(setting.name).secretEnv names \(setting.secretEnv), which is not set; set it to the webhook's signing secret")
             }
+            var routingKey: String?
+            if setting.format == .pagerduty {
+                guard let name = setting.routingKeyEnv, let key = environment[name], !key.isEmpty else {
+                    throw ServeConfigurationError(message: "notifications.webhooks.\(setting.name) has format pagerduty and needs routingKeyEnv naming a set environment variable that holds the PagerDuty routing key")
+                }
+                routingKey = key
+            }
             return WebhookTarget(name: setting.name, url: setting.url, secret: secret, format: setting.format,
-                                 timeout: .seconds(setting.timeout.seconds))
+                                 timeout: .seconds(setting.timeout.seconds), routingKey: routingKey)
         }
     }
 
@@ -307,13 +314,16 @@ public struct WebhookSetting: Sendable, Hashable {
     public var secretEnv: String
     public var format: WebhookTarget.Format
     public var timeout: SpecDuration
+    /// For `pagerduty`: the environment variable holding the routing key.
+    public var routingKeyEnv: String?
 
     public init(name: String, url: String, secretEnv: String, format: WebhookTarget.Format = .json,
-                timeout: SpecDuration = SpecDuration(seconds: 10)) {
+                timeout: SpecDuration = SpecDuration(seconds: 10), routingKeyEnv: String? = nil) {
         self.name = name
         self.url = url
         self.secretEnv = secretEnv
         self.format = format
         self.timeout = timeout
+        self.routingKeyEnv = routingKeyEnv
     }
 }

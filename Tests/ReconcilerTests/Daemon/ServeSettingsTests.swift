@@ -731,7 +731,7 @@ extension ServeSettingsTests {
             ("notifications:\n  webhooks:\n    pager: {url: ftp://x, secretEnv: S}", "3:18: notifications.webhooks.pager.url must be an http or https URL"),
             ("notifications:\n  webhooks:\n    pager: {url: https://x.example}", "3:5: notifications.webhooks.pager needs secretEnv"),
             ("notifications:\n  webhooks:\n    Pager: {url: https://x.example, secretEnv: S}", "3:5: a webhook name is a lowercase DNS label"),
-            ("notifications:\n  webhooks:\n    pager: {url: https://x.example, secretEnv: S, format: teams}", "notifications.webhooks.pager.format must be one of json, slack"),
+            ("notifications:\n  webhooks:\n    pager: {url: https://x.example, secretEnv: S, format: zulip}", "notifications.webhooks.pager.format must be one of json, slack, teams, pagerduty"),
             ("notifications:\n  webhooks:\n    pager: {url: https://x.example, secretEnv: S, secret: hunter2}", "unknown setting notifications.webhooks.pager.secret"),
             ("notifications:\n  webhooks: [pager]", "notifications.webhooks must be a mapping of names to webhooks"),
         ]

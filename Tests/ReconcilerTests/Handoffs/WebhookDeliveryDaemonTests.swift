@@ -255,3 +255,54 @@ extension WebhookDeliveryDaemonTests {
         try await harness.stop()
     }
 }
+
+extension WebhookDeliveryDaemonTests {
+    @Test func teamsCardsAndPagerDutyIncidentsThatResolveWithTheHandoff() async throws {
+        let receiver = try await WebhookReceiver(plans: [:])
+        defer { receiver.stop() }
+        let harness = try DaemonHarness()
+        var files = ChatFixture.files(["support": Self.bot("support", webhooks: ["teams-hook", "pd-hook"])])
+        files["bots/operators.yaml"] = HandoffFixture.operators
+        try harness.commit(files)
+        var settings = harness.settings()
+        settings.webhooks = [
+            WebhookSetting(name: "teams-hook", url: receiver.url("teams"), secretEnv: "HOOK_SECRET", format: .teams),
+            WebhookSetting(name: "pd-hook", url: receiver.url("pd"), secretEnv: "HOOK_SECRET", format: .pagerduty, routingKeyEnv: "PD_KEY"),
+        ]
+        settings.publicURL = "https://nectar.example.com"
+        try await harness.start(settings, environment: ["HOOK_SECRET": Self.secret, "PD_KEY": "R0UTINGKEY0123456789012345678901"])
+        let alice = try harness.token("alice")
+        let id = try await HandoffOperatorDaemonTests.open(harness, "help! we have an outage")
+        _ = try await harness.admin("POST", "/admin/handoffs/\(id)/assign", token: alice)
+        _ = try await harness.admin("POST", "/admin/handoffs/\(id)/reply", token: alice, json: ["message": "Looking."])
+        _ = try await harness.admin("POST", "/admin/handoffs/\(id)/resolve", token: alice)
+        try await eventually("teams gets four cards and PagerDuty three events") {
+            receiver.requests("teams").count == 4 && receiver.requests("pd").count == 3
+        }
+
+        let card = receiver.requests("teams")[0].json
+        #expect(card["type"] as? String == "message")
+        let attachment = try #require((card["attachments"] as? [[String: Any]])?.first)
+        #expect(attachment["contentType"] as? String == "application/vnd.microsoft.card.adaptive")
+        let content = try #require(attachment["content"] as? [String: Any])
+        #expect(content["type"] as? String == "AdaptiveCard" && content["version"] as? String == "1.4")
+        #expect(((content["body"] as? [[String: Any]])?.first?["text"] as? String)?.hasPrefix("New handoff #1 on support (critical)") == true)
+        #expect((content["actions"] as? [[String: Any]])?.first?["url"] as? String == "https://nectar.example.com/console/handoffs/\(id)")
+
+        let pd = receiver.requests("pd").map(\.json)
+        #expect(pd.map { $0["event_action"] as? String } == ["trigger", "acknowledge", "resolve"])
+        #expect(Set(pd.compactMap { $0["dedup_key"] as? String }) == ["nectar-handoff-\(id)"], "one incident per handoff")
+        #expect(pd.allSatisfy { $0["routing_key"] as? String == "R0UTINGKEY0123456789012345678901" })
+        let trigger = try #require(pd[0]["payload"] as? [String: Any])
+        #expect(trigger["severity"] as? String == "critical" && trigger["source"] as? String == "support")
+        #expect((trigger["summary"] as? String)?.contains("New handoff") == true)
+        #expect(pd[2]["payload"] == nil, "a resolve carries no payload")
+
+        // The reply, which PagerDuty has no event for, is recorded as delivered with a note.
+        let delivered = try await harness.request("GET", "/admin/deliveries?status=delivered", token: alice)
+        let skipped = (delivered.json["deliveries"] as? [[String: Any]] ?? []).filter { $0["target"] as? String == "pd-hook" && $0["lastError"] != nil }
+        #expect(skipped.count == 1 && (skipped.first?["lastError"] as? String)?.contains("sends nothing for handoff.replied") == true)
+        #expect(!delivered.text.contains("R0UTINGKEY"), "the routing key is not shown")
+        try await harness.stop()
+    }
+}

@@ -74,6 +74,10 @@ extension RuntimeStore: DeliveryStateStore {
                     UPDATE delivery SET status = 'failed', attempts = attempts + 1, last_status = ?, last_error = ?, next_attempt_at = ?
                     WHERE id = ?
                     """, arguments: [status, error, next.timeIntervalSince1970, id])
+            case .skipped(let note):
+                try db.execute(sql: """
+                    UPDATE delivery SET status = 'delivered', last_error = ?, delivered_at = ? WHERE id = ?
+                    """, arguments: [note, at.timeIntervalSince1970, id])
             case .dead(let status, let error):
                 try db.execute(sql: """
                     UPDATE delivery SET status = 'dead', attempts = attempts + 1, last_status = ?, last_error = ? WHERE id = ?
