@@ -742,3 +742,21 @@ extension ServeSettingsTests {
         }
     }
 }
+
+extension ServeSettingsTests {
+    @Test func theNotificationsExampleOfTheDocsLoads() throws {
+        let docs = try String(contentsOf: PackagePaths.file("docs/notifications.md"), encoding: .utf8)
+        let section = try #require(docs.range(of: "### Configuration"))
+        let start = try #require(docs.range(of: "```yaml\n", range: section.upperBound..<docs.endIndex))
+        let end = try #require(docs.range(of: "```", range: start.upperBound..<docs.endIndex))
+        let loaded = try Self.withConfigFile(String(docs[start.upperBound..<end.lowerBound])) {
+            try ServeSettings.load(file: $0, environment: [:])
+        }
+        #expect(loaded.webhooks.map(\.name) == ["support-slack", "support-teams", "pager", "audit"])
+        #expect(loaded.webhooks.map(\.format) == [.slack, .teams, .pagerduty, .json])
+        #expect(loaded.reconcileWebhooks == ["pager"])
+        #expect(loaded.publicURL == "https://nectar.example.com")
+        let environment = ["SUPPORT_SLACK_SECRET": "a", "TEAMS_SECRET": "b", "PAGER_SECRET": "c", "PD_ROUTING_KEY": "d", "AUDIT_SECRET": "e"]
+        #expect(try loaded.webhookTargets(environment: environment).map(\.routingKey) == [nil, nil, "d", nil])
+    }
+}

@@ -150,6 +150,12 @@ final class ReceiverBox: @unchecked Sendable {
         tampered.body[0] = UInt8(ascii: " ")
         #expect(!Self.verify(tampered), "a changed body fails the check")
 
+        // The Python receiver of docs/notifications.md accepts the real
+        // delivery and refuses a changed body or another secret.
+        #expect(try await Self.pythonVerifies(ok[0], secret: Self.secret))
+        #expect(try await !Self.pythonVerifies(tampered, secret: Self.secret))
+        #expect(try await !Self.pythonVerifies(ok[0], secret: "another-secret"))
+
         // 500 then 200: retried with the same delivery id, and the handoff's
         // later events wait for it (order per handoff).
         try await eventually("the flaky receiver gets all three after a retry", timeout: 15) { receiver.requests("flaky").count == 4 }
@@ -304,5 +310,31 @@ extension WebhookDeliveryDaemonTests {
         #expect(skipped.count == 1 && (skipped.first?["lastError"] as? String)?.contains("sends nothing for handoff.replied") == true)
         #expect(!delivered.text.contains("R0UTINGKEY"), "the routing key is not shown")
         try await harness.stop()
+    }
+}
+
+extension WebhookDeliveryDaemonTests {
+    /// Runs the verification example of docs/notifications.md on a received request.
+    static func pythonVerifies(_ request: WebhookReceiver.Received, secret: String) async throws -> Bool {
+        let docs = try String(contentsOf: PackagePaths.file("docs/notifications.md"), encoding: .utf8)
+        let section = try #require(docs.range(of: "### Verifying a signature"))
+        let start = try #require(docs.range(of: "```python\n", range: section.upperBound..<docs.endIndex))
+        let end = try #require(docs.range(of: "```", range: start.upperBound..<docs.endIndex))
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nectar-verify-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let example = directory.appendingPathComponent("verify.py"), body = directory.appendingPathComponent("body")
+        try Data(docs[start.upperBound..<end.lowerBound].utf8).write(to: example)
+        try Data(request.body).write(to: body)
+        let driver = """
+            import json, sys
+            exec(open(sys.argv[1]).read())
+            headers = json.loads(sys.argv[3])
+            sys.exit(0 if verify(sys.argv[2], headers, open(sys.argv[4], "rb").read()) else 1)
+            """
+        let headers = String(decoding: try JSONSerialization.data(withJSONObject: request.headers), as: UTF8.self)
+        let result = try await OpenAISDKDaemonTests.python(["-c", driver, example.path, secret, headers, body.path])
+        #expect(result.status == 0 || result.status == 1, "\(result.stderr)")
+        return result.status == 0
     }
 }
