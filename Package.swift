@@ -87,6 +87,7 @@ let package = Package(
             name: "nectar-bench",
             dependencies: [
                 "Reconciler", "BotRuntime", "NectarServer", "CYAML",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),

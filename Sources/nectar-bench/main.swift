@@ -34,6 +34,9 @@ do {
         try await ChatBenchmark(bots: option("--bots", default: 10_000), seconds: option("--seconds", default: 10), runs: option("--runs", default: 3),
                                 connections: option("--connections", default: 32), question: optionString("--question"),
                                 handoff: optionString("--handoff") != "off").run()
+    case "notify":
+        // `notify [--events 10000] [--seconds 5]`: the outbox drained to a loopback webhook (wrk optional, for chat alongside).
+        try await NotifyBenchmark(events: option("--events", default: 10_000), seconds: option("--seconds", default: 5)).run()
     case "pathological":
         // `pathological [--runs 3]`: validate on declarations built to be slow.
         try PathologicalBenchmark(runs: option("--runs", default: 3)).run()
@@ -49,7 +52,7 @@ do {
         // Child mode: `measure <what> --repo PATH --runs N` prints one JSON Measurement.
         try ChildMeasurement.run(what: arguments[1], repo: optionString("--repo")!, runs: option("--runs", default: 5))
     default:
-        FileHandle.standardError.write(Data("usage: nectar-bench validate|apply|drift|keys|chat|pathological [--bots N] [--runs N]\n".utf8))
+        FileHandle.standardError.write(Data("usage: nectar-bench validate|apply|drift|keys|chat|notify|pathological [--bots N] [--runs N]\n".utf8))
         exit(2)
     }
 } catch {
