@@ -57,6 +57,8 @@ public final class RuntimeWriter: Sendable {
     public func run() async {
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
+            // Cancelled while asleep: the last write below takes the rows.
+            if Task.isCancelled { break }
             do throws(StoreError) {
                 try await flush()
             } catch {

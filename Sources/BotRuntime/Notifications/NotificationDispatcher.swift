@@ -38,6 +38,8 @@ public final class NotificationDispatcher: Sendable {
     /// Where `reconcile.*` events go.
     let reconcileTargets: [String]
     let policy: RetryPolicy
+    /// Requests in flight to one target at most (each for another handoff).
+    let perTarget = 8
     let logger: Logger
     let now: @Sendable () -> Date
     private let busy = Mutex<Set<String>>([])
@@ -98,19 +100,42 @@ public final class NotificationDispatcher: Sendable {
         }
     }
 
-    /// Delivers a target's due deliveries one after another, then frees it.
+    /// Delivers a target's due deliveries, then frees it. Due deliveries
+    /// belong to different handoffs (only the oldest undelivered one of a
+    /// handoff is due), so up to `perTarget` go at once without reordering
+    /// any handoff's events.
     func work(_ name: String) async {
         defer { _ = busy.withLock { $0.remove(name) } }
         do throws(StoreError) {
             while !Task.isCancelled {
                 let due = try await store.dueDeliveries(at: now(), limit: 1000).filter { $0.delivery.target == name }
                 guard !due.isEmpty else { return }
-                for item in due where !Task.isCancelled {
-                    try await deliver(item)
+                let failures = await withTaskGroup(of: StoreError?.self) { group -> [StoreError] in
+                    var next = due.makeIterator()
+                    for _ in 0..<perTarget {
+                        guard let item = next.next() else { break }
+                        group.addTask { await self.attempt(item) }
+                    }
+                    var failures: [StoreError] = []
+                    for await failure in group {
+                        if let failure { failures.append(failure) }
+                        if !Task.isCancelled, let item = next.next() { group.addTask { await self.attempt(item) } }
+                    }
+                    return failures
                 }
+                if let failure = failures.first { throw failure }
             }
         } catch {
             logger.error("recording a notification delivery failed", metadata: ["target": "\(name)", "error": "\(error.description)"])
+        }
+    }
+
+    private func attempt(_ item: DueDelivery) async -> StoreError? {
+        do throws(StoreError) {
+            try await deliver(item)
+            return nil
+        } catch {
+            return error
         }
     }
 
