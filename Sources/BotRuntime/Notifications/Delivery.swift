@@ -17,9 +17,9 @@ public struct Delivery: Sendable, Hashable {
     /// The outbox event's sequence number.
     public var sequence: Int64
     public var eventID: String
-    /// `webhook` (e-mail to come).
+    /// `webhook` or `email`.
     public var channel: String
-    /// The webhook's name.
+    /// The webhook's name, or the e-mail address.
     public var target: String
     public var status: Status
     public var attempts: Int
@@ -67,7 +67,8 @@ public protocol DeliveryStateStore: Sendable {
     /// deliveries (one per webhook the event's bot names) and moves the
     /// position, in one transaction. Returns how many events it took.
     /// Events without a bot (reconcile events) go to `reconcileTargets`.
-    func planDeliveries(limit: Int, at: Date, reconcileTargets: [String]) async throws(StoreError) -> Int
+    /// E-mail deliveries follow `mail` (none when it has no sender).
+    func planDeliveries(limit: Int, at: Date, reconcileTargets: [String], mail: MailPlan) async throws(StoreError) -> Int
     /// Deliveries due at `at`: only the oldest undelivered one of each
     /// (target, handoff), so a handoff's events arrive in order.
     func dueDeliveries(at: Date, limit: Int) async throws(StoreError) -> [DueDelivery]

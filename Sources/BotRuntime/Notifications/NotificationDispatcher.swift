@@ -33,6 +33,9 @@ public final class NotificationDispatcher: Sendable {
 
     let store: any RuntimeStateStore
     let sender: any WebhookSender
+    /// The SMTP client, when a relay is configured.
+    let mailer: (any MailSender)?
+    let mail: MailPlan
     let targets: [String: WebhookTarget]
     let publicURL: String?
     /// Where `reconcile.*` events go.
@@ -49,10 +52,13 @@ public final class NotificationDispatcher: Sendable {
     private let oldestAge: Gauge
 
     public init(store: any RuntimeStateStore, sender: any WebhookSender, targets: [WebhookTarget], publicURL: String?,
-                reconcileTargets: [String] = [], policy: RetryPolicy = RetryPolicy(), metrics: any MetricsFactory, logger: Logger,
+                reconcileTargets: [String] = [], mailer: (any MailSender)? = nil, mail: MailPlan = MailPlan(from: nil),
+                policy: RetryPolicy = RetryPolicy(), metrics: any MetricsFactory, logger: Logger,
                 now: @escaping @Sendable () -> Date = { Date() }) {
         self.store = store
         self.sender = sender
+        self.mailer = mailer
+        self.mail = mailer == nil ? MailPlan(from: nil) : mail
         self.targets = Dictionary(targets.map { ($0.name, $0) }) { first, _ in first }
         self.publicURL = publicURL
         self.reconcileTargets = reconcileTargets
@@ -87,12 +93,12 @@ public final class NotificationDispatcher: Sendable {
     /// due deliveries and no worker yet (marked busy).
     func round() async throws(StoreError) -> [String] {
         let at = now()
-        while try await store.planDeliveries(limit: 500, at: at, reconcileTargets: reconcileTargets) == 500 {}
+        while try await store.planDeliveries(limit: 500, at: at, reconcileTargets: reconcileTargets, mail: mail) == 500 {}
         let backlog = try await store.deliveryBacklog()
         depth.record(backlog.count)
         oldestAge.record(backlog.oldest.map { max(0, at.timeIntervalSince($0)) } ?? 0)
         let due = try await store.dueDeliveries(at: at, limit: 1000)
-        let names = Set(due.map(\.delivery.target))
+        let names = Set(due.map { Self.worker($0.delivery) })
         return busy.withLock { busy in
             let free = names.subtracting(busy).sorted()
             busy.formUnion(free)
@@ -108,7 +114,7 @@ public final class NotificationDispatcher: Sendable {
         defer { _ = busy.withLock { $0.remove(name) } }
         do throws(StoreError) {
             while !Task.isCancelled {
-                let due = try await store.dueDeliveries(at: now(), limit: 1000).filter { $0.delivery.target == name }
+                let due = try await store.dueDeliveries(at: now(), limit: 1000).filter { Self.worker($0.delivery) == name }
                 guard !due.isEmpty else { return }
                 let failures = await withTaskGroup(of: StoreError?.self) { group -> [StoreError] in
                     var next = due.makeIterator()
@@ -139,9 +145,13 @@ public final class NotificationDispatcher: Sendable {
         }
     }
 
+    /// The worker a delivery belongs to: one per webhook, one per e-mail address.
+    static func worker(_ delivery: Delivery) -> String { "\(delivery.channel):\(delivery.target)" }
+
     /// One attempt of one delivery.
     func deliver(_ item: DueDelivery) async throws(StoreError) {
         let delivery = item.delivery
+        if delivery.channel == "email" { return try await deliverMail(item) }
         guard let target = targets[delivery.target] else {
             let error = "webhook \(delivery.target) is not defined in the daemon configuration (notifications.webhooks)"
             _ = try await store.abandonDeliveries(channel: delivery.channel, target: delivery.target, error: error, at: now())
@@ -181,24 +191,51 @@ public final class NotificationDispatcher: Sendable {
         }
     }
 
-    private func retryOrGiveUp(_ delivery: Delivery, status: Int?, error: String, tooOld: Bool, at: Date) async throws(StoreError) {
+    private func deliverMail(_ item: DueDelivery) async throws(StoreError) {
+        let delivery = item.delivery
+        guard let mailer, let from = mail.from else {
+            try await store.recordDelivery(delivery.id, outcome: .dead(status: nil, error: "no SMTP relay is configured (notifications.smtp)"),
+                                           at: now())
+            count(.dead, channel: "email")
+            return
+        }
+        let message = MailFormatter.message(event: item.event, delivery: delivery.id, from: from, to: delivery.target, publicURL: publicURL,
+                                            at: now())
+        let result = await mailer.send(Mail(from: from, to: delivery.target, message: message))
+        let at = now()
+        switch result {
+        case .sent:
+            try await store.recordDelivery(delivery.id, outcome: .delivered(status: 250), at: at)
+            count(.delivered, channel: "email")
+        case .permanent(let error):
+            try await store.recordDelivery(delivery.id, outcome: .dead(status: nil, error: error), at: at)
+            count(.dead, channel: "email")
+        case .transient(let error):
+            let tooOld = at.timeIntervalSince(delivery.createdAt) >= Double(policy.maxAge.components.seconds)
+            try await retryOrGiveUp(delivery, status: nil, error: error, tooOld: tooOld, at: at, channel: "email")
+        }
+    }
+
+    private func retryOrGiveUp(_ delivery: Delivery, status: Int?, error: String, tooOld: Bool, at: Date,
+                               channel: String = "webhook") async throws(StoreError) {
         if tooOld {
             try await store.recordDelivery(delivery.id, outcome: .dead(status: status, error: "\(error); given up after the maximum age"), at: at)
-            count(.dead)
+            count(.dead, channel: channel)
             logger.warning("notification delivery given up", metadata: ["delivery": "\(delivery.id)", "target": "\(delivery.target)"])
         } else {
             let next = at.addingTimeInterval(policy.delay(afterAttempts: delivery.attempts + 1))
             try await store.recordDelivery(delivery.id, outcome: .retry(at: next, status: status, error: error), at: at)
-            count(.failed)
+            count(.failed, channel: channel)
         }
     }
 
-    private func count(_ outcome: Delivery.Status, by amount: Int = 1) {
+    private func count(_ outcome: Delivery.Status, by amount: Int = 1, channel: String = "webhook") {
         let counter = counters.withLock { counters in
-            if let counter = counters[outcome.rawValue] { return counter }
+            let key = "\(channel):\(outcome.rawValue)"
+            if let counter = counters[key] { return counter }
             let counter = Counter(label: "nectar_notification_deliveries_total",
-                                  dimensions: [("channel", "webhook"), ("outcome", outcome.rawValue)], factory: metricsFactory)
-            counters[outcome.rawValue] = counter
+                                  dimensions: [("channel", channel), ("outcome", outcome.rawValue)], factory: metricsFactory)
+            counters[key] = counter
             return counter
         }
         counter.increment(by: amount)

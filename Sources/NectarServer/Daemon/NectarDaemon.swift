@@ -37,6 +37,13 @@ public final class NectarDaemon: Sendable {
         let (host, port) = try settings.listenAddress()
         let source = try settings.source(environment: environment)
         let targets = try settings.webhookTargets(environment: environment)
+        let smtp = try settings.smtp(environment: environment)
+        let mailer: SMTPMailSender?
+        do {
+            mailer = try smtp.map { try SMTPMailSender(settings: $0.settings) }
+        } catch {
+            throw ServeConfigurationError(message: "cannot set up TLS for the SMTP relay: \(error)")
+        }
         lock = try ReconcilerLock(databasePath: settings.database, purpose: "nectar serve")
         store = try RuntimeStore.open(path: settings.database)
         registry = PrometheusCollectorRegistry()
@@ -58,7 +65,8 @@ public final class NectarDaemon: Sendable {
         let notifications = NotificationService(
             dispatcher: NotificationDispatcher(
                 store: store, sender: sender, targets: targets, publicURL: settings.publicURL,
-                reconcileTargets: settings.reconcileWebhooks,
+                reconcileTargets: settings.reconcileWebhooks, mailer: mailer,
+                mail: MailPlan(from: smtp?.from, operatorRoles: Set(settings.smtpOperatorRoles)),
                 policy: .init(base: .seconds(settings.notificationRetryBase.seconds), cap: .seconds(settings.notificationRetryCap.seconds),
                               maxAge: .seconds(settings.notificationMaxAge.seconds)),
                 metrics: metrics, logger: notifyLogger, now: now),

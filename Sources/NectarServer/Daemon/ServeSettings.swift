@@ -60,6 +60,16 @@ public struct ServeSettings: Sendable, Equatable {
     public var webhooks: [WebhookSetting] = []
     /// Webhooks that get `reconcile.failed` and `reconcile.recovered`.
     public var reconcileWebhooks: [String] = []
+    /// The SMTP relay (no e-mail when `smtpHost` is unset).
+    public var smtpHost: String?
+    public var smtpPort = 587
+    public var smtpTLS = SMTPSettings.TLS.starttls
+    public var smtpUser: String?
+    public var smtpPasswordEnv: String?
+    public var smtpFrom: String?
+    public var smtpCAFile: String?
+    /// Operators of these roles get the mail too (for bots they may see).
+    public var smtpOperatorRoles: [String] = []
     public var notificationRetryBase = SpecDuration(seconds: 5)
     public var notificationRetryCap = SpecDuration(seconds: 3600)
     public var notificationMaxAge = SpecDuration(seconds: 86_400)
@@ -129,6 +139,33 @@ public struct ServeSettings: Sendable, Equatable {
         Field(key: "notifications.reconcileWebhooks", environment: "NECTAR_NOTIFY_RECONCILE_WEBHOOKS") { settings, text in
             let names = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             settings.reconcileWebhooks = names
+            return nil
+        },
+        optionalText("notifications.smtp.host", "NECTAR_SMTP_HOST", \.smtpHost),
+        Field(key: "notifications.smtp.port", environment: "NECTAR_SMTP_PORT") { settings, text in
+            guard let port = Int(text), (1...65535).contains(port) else { return "a port number from 1 to 65535" }
+            settings.smtpPort = port
+            return nil
+        },
+        Field(key: "notifications.smtp.tls", environment: "NECTAR_SMTP_TLS") { settings, text in
+            guard let tls = SMTPSettings.TLS(rawValue: text) else { return "starttls, implicit or none" }
+            settings.smtpTLS = tls
+            return nil
+        },
+        optionalText("notifications.smtp.user", "NECTAR_SMTP_USER", \.smtpUser),
+        optionalText("notifications.smtp.passwordEnv", "NECTAR_SMTP_PASSWORD_ENV", \.smtpPasswordEnv),
+        Field(key: "notifications.smtp.from", environment: "NECTAR_SMTP_FROM") { settings, text in
+            guard text.isEmpty || text.range(of: #"^[^@\s<>]+@[^@\s<>]+$"#, options: .regularExpression) != nil else {
+                return "an e-mail address such as nectar@example.com"
+            }
+            settings.smtpFrom = text.isEmpty ? nil : text
+            return nil
+        },
+        optionalText("notifications.smtp.caFile", "NECTAR_SMTP_CA_FILE", \.smtpCAFile),
+        Field(key: "notifications.smtp.operatorRoles", environment: "NECTAR_SMTP_OPERATOR_ROLES") { settings, text in
+            let roles = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            guard roles.allSatisfy({ OperatorSpec.Role(rawValue: $0) != nil }) else { return "roles (admin, agent, auditor) separated by commas" }
+            settings.smtpOperatorRoles = roles
             return nil
         },
         duration("notifications.retryBase", "NECTAR_NOTIFY_RETRY_BASE", \.notificationRetryBase),
@@ -267,6 +304,26 @@ public struct ServeSettings: Sendable, Equatable {
             return WebhookTarget(name: setting.name, url: setting.url, secret: secret, format: setting.format,
                                  timeout: .seconds(setting.timeout.seconds), routingKey: routingKey)
         }
+    }
+
+    /// The SMTP relay with its password read from the environment, or nil
+    /// when no relay is configured.
+    public func smtp(environment: [String: String]) throws(ServeConfigurationError) -> (settings: SMTPSettings, from: String)? {
+        guard let host = smtpHost else { return nil }
+        guard let from = smtpFrom else {
+            throw ServeConfigurationError(message: "notifications.smtp.host is set, so notifications.smtp.from must be too (the sender address)")
+        }
+        var password: String?
+        if let variable = smtpPasswordEnv {
+            guard let value = environment[variable], !value.isEmpty else {
+                throw ServeConfigurationError(message: "notifications.smtp.passwordEnv names \(variable), which is not set; set it to the SMTP password")
+            }
+            password = value
+        }
+        if smtpUser != nil && password == nil {
+            throw ServeConfigurationError(message: "notifications.smtp.user is set, so notifications.smtp.passwordEnv must name the variable holding its password")
+        }
+        return (SMTPSettings(host: host, port: smtpPort, tls: smtpTLS, user: smtpUser, password: password, caFile: smtpCAFile), from)
     }
 
     /// The webhook secret, or nil when its variable is unset (webhook disabled).

@@ -43,6 +43,14 @@ import Testing
         "notifications.retryBase": "2s",
         "notifications.retryCap": "30m",
         "notifications.maxAge": "12h",
+        "notifications.smtp.host": "smtp.example.com",
+        "notifications.smtp.port": "465",
+        "notifications.smtp.tls": "implicit",
+        "notifications.smtp.user": "nectar",
+        "notifications.smtp.passwordEnv": "SMTP_PASSWORD",
+        "notifications.smtp.from": "nectar@example.com",
+        "notifications.smtp.caFile": "/etc/nectar/relay-ca.pem",
+        "notifications.smtp.operatorRoles": "admin, agent",
     ]
 
     /// The settings `sampleValues` describe, written out field by field.
@@ -78,6 +86,14 @@ import Testing
         settings.notificationRetryBase = SpecDuration(seconds: 2)
         settings.notificationRetryCap = SpecDuration(seconds: 1800)
         settings.notificationMaxAge = SpecDuration(seconds: 43_200)
+        settings.smtpHost = "smtp.example.com"
+        settings.smtpPort = 465
+        settings.smtpTLS = .implicit
+        settings.smtpUser = "nectar"
+        settings.smtpPasswordEnv = "SMTP_PASSWORD"
+        settings.smtpFrom = "nectar@example.com"
+        settings.smtpCAFile = "/etc/nectar/relay-ca.pem"
+        settings.smtpOperatorRoles = ["admin", "agent"]
         return settings
     }
 

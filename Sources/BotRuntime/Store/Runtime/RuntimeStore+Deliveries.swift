@@ -8,26 +8,47 @@ extension RuntimeStore: DeliveryStateStore {
                delivered_at FROM delivery
         """
 
-    public func planDeliveries(limit: Int, at: Date, reconcileTargets: [String]) async throws(StoreError) -> Int {
+    public func planDeliveries(limit: Int, at: Date, reconcileTargets: [String], mail: MailPlan) async throws(StoreError) -> Int {
         try await write { db in
             let position = Int64(try String.fetchOne(db, sql: "SELECT value FROM runtime_meta WHERE key = 'outbox-dispatch-position'")
                 ?? "0") ?? 0
             let events = try Row.fetchAll(db, sql: """
-                SELECT e.id, e.event_id, e.handoff_id, e.bot,
+                SELECT e.id, e.event_id, e.handoff_id, e.bot, e.type,
                        (SELECT json_extract(b.spec, '$.handoff.notify.webhooks') FROM bot b WHERE b.name = e.bot AND b.deleted_at IS NULL)
-                           AS webhooks
+                           AS webhooks,
+                       (SELECT json_extract(b.spec, '$.handoff.notify.email') FROM bot b WHERE b.name = e.bot AND b.deleted_at IS NULL)
+                           AS emails,
+                       (SELECT json_extract(b.spec, '$.metadata.owner') FROM bot b WHERE b.name = e.bot AND b.deleted_at IS NULL)
+                           AS owner
                 FROM outbox_event e WHERE e.id > ? ORDER BY e.id LIMIT ?
                 """, arguments: [position, limit])
+            // Operators who get mail by role (read once per plan).
+            let operators: [OperatorSpec] = mail.from == nil || mail.operatorRoles.isEmpty ? [] : try String.fetchAll(db, sql: """
+                SELECT spec FROM operator WHERE deleted_at IS NULL ORDER BY name
+                """).compactMap { try? JSONDecoder().decode(OperatorSpec.self, from: Data($0.utf8)) }
+                .filter { mail.operatorRoles.contains($0.role.rawValue) }
+            func list(_ json: String?) -> [String] {
+                json.flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) } ?? []
+            }
             for event in events {
-                let names = (event["webhooks"] as String?).flatMap {
-                    try? JSONDecoder().decode([String].self, from: Data($0.utf8))
-                } ?? []
-                let targets = (event["bot"] as String?) == nil ? reconcileTargets : names
-                for name in Set(targets).sorted() {
+                let bot = event["bot"] as String?
+                var deliveries: [(channel: String, target: String)] = (bot == nil ? reconcileTargets : list(event["webhooks"]))
+                    .map { ("webhook", $0) }
+                if mail.from != nil, mail.events.contains(event["type"] as String) {
+                    let owner = event["owner"] as String?
+                    var addresses = bot == nil ? [] : list(event["emails"])
+                    // Admins and auditors are told about every bot; an agent about its teams' bots.
+                    addresses += operators.filter { spec in
+                        spec.role != .agent || (bot != nil && owner.map(spec.teams.contains) ?? false)
+                    }.map(\.email)
+                    var seen = Set<String>()
+                    deliveries += addresses.filter { seen.insert($0.lowercased()).inserted }.map { ("email", $0) }
+                }
+                for (channel, target) in deliveries {
                     try db.execute(sql: """
                         INSERT OR IGNORE INTO delivery (id, seq, event_id, channel, target, ordering_key, status, next_attempt_at, created_at)
-                        VALUES (?, ?, ?, 'webhook', ?, ?, 'pending', ?, ?)
-                        """, arguments: [RuntimeID.make("dlv_"), event["id"] as Int64, event["event_id"] as String, name,
+                        VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)
+                        """, arguments: [RuntimeID.make("dlv_"), event["id"] as Int64, event["event_id"] as String, channel, target,
                                          (event["handoff_id"] as String?) ?? (event["event_id"] as String), at.timeIntervalSince1970,
                                          at.timeIntervalSince1970])
                 }
