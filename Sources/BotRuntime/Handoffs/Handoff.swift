@@ -155,6 +155,9 @@ public struct HandoffDetail: Sendable {
     /// What was said after: the user's messages and the operators' replies.
     public var thread: [ChatMessage]
     public var events: [HandoffEvent]
+    /// What notification targets' services made for it, by webhook name
+    /// (a Zendesk ticket id).
+    public var references: [String: String] = [:]
 }
 
 /// Why a trigger fired: what the handoff records as its reason.

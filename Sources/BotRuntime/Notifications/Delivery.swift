@@ -82,6 +82,9 @@ public protocol DeliveryStateStore: Sendable {
     /// Tries a failed or dead delivery again now; nil when there is no such delivery,
     /// false when it is not failed or dead.
     func retryDelivery(_ id: String, at: Date) async throws(StoreError) -> Bool?
+    /// What a target's service made for a handoff (a Zendesk ticket id), if anything.
+    func deliveryReference(channel: String, target: String, key: String) async throws(StoreError) -> String?
+    func setDeliveryReference(channel: String, target: String, key: String, reference: String) async throws(StoreError)
     /// Undelivered deliveries and the creation time of the oldest.
     func deliveryBacklog() async throws(StoreError) -> (count: Int, oldest: Date?)
 }

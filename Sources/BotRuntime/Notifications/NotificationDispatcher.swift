@@ -163,20 +163,32 @@ public final class NotificationDispatcher: Sendable {
             count(.dead)
             return
         }
+        let handoffKey = item.event.handoffID ?? item.event.id
+        let reference = target.format == .zendesk
+            ? try await store.deliveryReference(channel: "webhook", target: target.name, key: handoffKey) : nil
         guard let request = WebhookSigning.request(event: item.event, delivery: delivery.id, target: target, publicURL: publicURL,
-                                                   at: now()) else {
-            try await store.recordDelivery(delivery.id, outcome: .skipped("format \(target.format.rawValue) sends nothing for \(item.event.type)"),
-                                           at: now())
+                                                   at: now(), reference: reference) else {
+            if target.format == .zendesk, item.event.handoffID != nil, item.event.type != OutboxEvent.Kind.handoffCreated.rawValue {
+                try await store.recordDelivery(delivery.id, outcome: .dead(status: nil,
+                    error: "there is no Zendesk ticket for this handoff (its creation was not delivered)"), at: now())
+                count(.dead)
+            } else {
+                try await store.recordDelivery(delivery.id, outcome: .skipped("format \(target.format.rawValue) sends nothing for \(item.event.type)"),
+                                               at: now())
+            }
             return
         }
         let result = await sender.send(request)
         let at = now()
         let tooOld = at.timeIntervalSince(delivery.createdAt) >= Double(policy.maxAge.components.seconds)
         switch result {
-        case .status(let status) where (200..<300).contains(status):
+        case .status(let status, let body) where (200..<300).contains(status):
+            if target.format == .zendesk, reference == nil, let ticket = Self.zendeskTicketID(body) {
+                try await store.setDeliveryReference(channel: "webhook", target: target.name, key: handoffKey, reference: ticket)
+            }
             try await store.recordDelivery(delivery.id, outcome: .delivered(status: status), at: at)
             count(.delivered)
-        case .status(410):
+        case .status(410, _):
             disabled.withLock { _ = $0.insert(target.name) }
             try await store.recordDelivery(delivery.id, outcome: .dead(status: 410, error: "the receiver answered 410 Gone"), at: at)
             let abandoned = try await store.abandonDeliveries(channel: "webhook", target: target.name,
@@ -184,11 +196,19 @@ public final class NotificationDispatcher: Sendable {
             logger.warning("webhook answered 410 Gone; disabled until the daemon restarts",
                            metadata: ["target": "\(target.name)", "abandoned": "\(abandoned)"])
             count(.dead, by: 1 + abandoned)
-        case .status(let status):
+        case .status(let status, _):
             try await retryOrGiveUp(delivery, status: status, error: "the receiver answered \(status)", tooOld: tooOld, at: at)
         case .failure(let error):
             try await retryOrGiveUp(delivery, status: nil, error: error, tooOld: tooOld, at: at)
         }
+    }
+
+    /// `ticket.id` of a Zendesk tickets API answer.
+    static func zendeskTicketID(_ body: [UInt8]) -> String? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
+              let ticket = object["ticket"] as? [String: Any] else { return nil }
+        if let id = ticket["id"] as? Int { return String(id) }
+        return ticket["id"] as? String
     }
 
     private func deliverMail(_ item: DueDelivery) async throws(StoreError) {

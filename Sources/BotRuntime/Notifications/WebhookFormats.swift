@@ -30,6 +30,7 @@ struct WebhookFormatter {
         case .slack: Self.json(slack)
         case .teams: Self.json(teams)
         case .pagerduty: pagerDuty(routingKey: target.routingKey ?? "").map(Self.json)
+        case .zendesk: nil
         }
     }
 
@@ -79,6 +80,48 @@ struct WebhookFormatter {
         if let link { card["actions"] = [["type": "Action.OpenUrl", "title": "Open in nectar", "url": link]] }
         return ["type": "message", "attachments": [["contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": NSNull(),
                                                     "content": card] as [String: Any]]]
+    }
+
+    /// Zendesk: a new handoff creates a ticket (`POST /api/v2/tickets.json`,
+    /// with the handoff id as `external_id`); its later events add an
+    /// internal note to that ticket and set its status (`PUT
+    /// /api/v2/tickets/{id}.json`): assigned and reopened `open`, resolved
+    /// `solved`. Nil for reconcile events, and for a later event whose
+    /// ticket does not exist (`ticket` nil).
+    func zendesk(target: WebhookTarget, ticket: String?) -> (method: String, url: String, body: [UInt8])? {
+        guard let handoff, let kind = OutboxEvent.Kind(rawValue: event.type) else { return nil }
+        let base = target.url.trimmingSuffix("/")
+        var lines = [headline]
+        if let reason = handoff["reason"] as? String {
+            lines.append("Reason: \(reason)" + ((handoff["reasonDetail"] as? String).map { " (\($0))" } ?? ""))
+        }
+        if kind == .handoffReplied, let text = (payload["detail"] as? [String: Any])?["text"] as? String {
+            lines.append("Operator's reply: \(text)")
+        }
+        if let link { lines.append("Open in nectar: \(link)") }
+        let comment = lines.joined(separator: "\n")
+        if kind == .handoffCreated {
+            let priority = switch urgency {
+            case "critical": "urgent"
+            case "high": "high"
+            case "low": "low"
+            default: "normal"
+            }
+            let ticket: [String: Any] = [
+                "subject": headline, "comment": ["body": comment], "priority": priority,
+                "external_id": handoff["id"] as? String ?? "", "tags": ["nectar", "nectar-\(payload["bot"] as? String ?? "bot")"],
+            ]
+            return ("POST", base + "/api/v2/tickets.json", Self.json(["ticket": ticket]))
+        }
+        guard let ticket else { return nil }
+        var update: [String: Any] = ["comment": ["body": comment, "public": false]]
+        switch kind {
+        case .handoffAssigned, .handoffReopened, .handoffEscalated: update["status"] = "open"
+        case .handoffResolved: update["status"] = "solved"
+        default: break
+        }
+        if kind == .handoffEscalated { update["priority"] = urgency == "critical" ? "urgent" : "high" }
+        return ("PUT", base + "/api/v2/tickets/\(ticket).json", Self.json(["ticket": update]))
     }
 
     /// PagerDuty Events API v2: created, reopened, escalated and a failed

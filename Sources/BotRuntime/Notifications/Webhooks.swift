@@ -15,6 +15,10 @@ public struct WebhookTarget: Sendable, Hashable {
         /// A PagerDuty Events API v2 event: trigger, acknowledge or resolve,
         /// deduplicated per handoff (the routing key from `routingKeyEnv`).
         case pagerduty
+        /// A Zendesk ticket per handoff, created through the tickets API and
+        /// updated by the handoff's later events (`url` is the account's
+        /// base URL; API token from `apiTokenEnv`, for the agent `zendeskEmail`).
+        case zendesk
     }
 
     public var name: String
@@ -25,19 +29,26 @@ public struct WebhookTarget: Sendable, Hashable {
     public var timeout: Duration
     /// PagerDuty's integration (routing) key, for `pagerduty`.
     public var routingKey: String?
+    /// For `zendesk`: the agent's e-mail and its API token.
+    public var zendeskEmail: String?
+    public var apiToken: String?
 
-    public init(name: String, url: String, secret: String, format: Format, timeout: Duration, routingKey: String? = nil) {
+    public init(name: String, url: String, secret: String, format: Format, timeout: Duration, routingKey: String? = nil,
+                zendeskEmail: String? = nil, apiToken: String? = nil) {
         self.name = name
         self.url = url
         self.secret = secret
         self.format = format
         self.timeout = timeout
         self.routingKey = routingKey
+        self.zendeskEmail = zendeskEmail
+        self.apiToken = apiToken
     }
 }
 
 /// One POST of an event to a webhook.
 public struct WebhookRequest: Sendable {
+    public var method = "POST"
     public var url: String
     public var headers: [(String, String)]
     public var body: [UInt8]
@@ -46,8 +57,8 @@ public struct WebhookRequest: Sendable {
 
 /// What a webhook answered.
 public enum WebhookResult: Sendable, Equatable {
-    /// The HTTP status.
-    case status(Int)
+    /// The HTTP status and (the first 64 KiB of) the answer's body.
+    case status(Int, body: [UInt8] = [])
     /// No answer: refused, timed out, reset (one sentence, no secret).
     case failure(String)
 }
@@ -71,10 +82,26 @@ public enum WebhookSigning {
     /// The request of one delivery: the body in the target's format and the
     /// `X-Nectar-*` headers (the delivery id is the same on every retry).
     /// Nil when the target's format sends nothing for this event (PagerDuty
-    /// and an operator's reply).
+    /// and an operator's reply; Zendesk and reconcile events). `reference`
+    /// is what an earlier delivery of the handoff stored (a Zendesk ticket id).
     public static func request(event: OutboxEvent, delivery: String, target: WebhookTarget, publicURL: String?,
-                               at: Date) -> WebhookRequest? {
-        guard let body = WebhookFormatter(event: event, publicURL: publicURL).body(for: target) else { return nil }
+                               at: Date, reference: String? = nil) -> WebhookRequest? {
+        let formatter = WebhookFormatter(event: event, publicURL: publicURL)
+        if target.format == .zendesk {
+            return formatter.zendesk(target: target, ticket: reference).map { method, url, body in
+                var request = signed(body: body, event: event, delivery: delivery, target: target, at: at)
+                request.method = method
+                request.url = url
+                let credentials = Data("\(target.zendeskEmail ?? "")/token:\(target.apiToken ?? "")".utf8).base64EncodedString()
+                request.headers.append(("Authorization", "Basic \(credentials)"))
+                return request
+            }
+        }
+        guard let body = formatter.body(for: target) else { return nil }
+        return signed(body: body, event: event, delivery: delivery, target: target, at: at)
+    }
+
+    static func signed(body: [UInt8], event: OutboxEvent, delivery: String, target: WebhookTarget, at: Date) -> WebhookRequest {
         let timestamp = String(Int(at.timeIntervalSince1970))
         return WebhookRequest(url: target.url, headers: [
             ("Content-Type", "application/json"), ("User-Agent", "nectar"), ("X-Nectar-Event", event.type),

@@ -83,7 +83,7 @@ extension ServeSettings {
             }
             guard case .mapping(let fields) = value.content else { throw fail(value, "\(path) must be a mapping with url and secretEnv") }
             var url: String?, secretEnv: String?, format = WebhookTarget.Format.json, timeout = SpecDuration(seconds: 10)
-            var routingKeyEnv: String?
+            var routingKeyEnv: String?, zendeskEmail: String?, apiTokenEnv: String?
             for (fieldKey, fieldValue) in fields {
                 let field = fieldKey.text ?? ""
                 guard let text = fieldValue.text, !fieldValue.isNull else { throw fail(fieldValue, "\(path).\(field) must be a single value") }
@@ -104,13 +104,19 @@ extension ServeSettings {
                 case "routingKeyEnv":
                     guard !text.isEmpty else { throw fail(fieldValue, "\(path).routingKeyEnv must name an environment variable") }
                     routingKeyEnv = text
+                case "zendeskEmail":
+                    guard text.contains("@") else { throw fail(fieldValue, "\(path).zendeskEmail must be the Zendesk agent's e-mail address") }
+                    zendeskEmail = text
+                case "apiTokenEnv":
+                    guard !text.isEmpty else { throw fail(fieldValue, "\(path).apiTokenEnv must name an environment variable") }
+                    apiTokenEnv = text
                 case "timeout":
                     guard let value = SpecDuration(parsing: text), (1...300).contains(value.seconds) else {
                         throw fail(fieldValue, "\(path).timeout must be a duration from 1s to 5m")
                     }
                     timeout = value
                 default:
-                    throw fail(fieldKey, "unknown setting \(path).\(field); a webhook has url, secretEnv, format, timeout and routingKeyEnv")
+                    throw fail(fieldKey, "unknown setting \(path).\(field); a webhook has url, secretEnv, format, timeout, routingKeyEnv, zendeskEmail and apiTokenEnv")
                 }
             }
             guard let url else { throw fail(key, "\(path) needs a url") }
@@ -118,8 +124,11 @@ extension ServeSettings {
             if format == .pagerduty && routingKeyEnv == nil {
                 throw fail(key, "\(path) has format pagerduty and needs routingKeyEnv, the environment variable that holds the routing key")
             }
+            if format == .zendesk && (zendeskEmail == nil || apiTokenEnv == nil) {
+                throw fail(key, "\(path) has format zendesk and needs zendeskEmail and apiTokenEnv (the variable that holds the API token)")
+            }
             result.append(WebhookSetting(name: name, url: url, secretEnv: secretEnv, format: format, timeout: timeout,
-                                         routingKeyEnv: routingKeyEnv))
+                                         routingKeyEnv: routingKeyEnv, zendeskEmail: zendeskEmail, apiTokenEnv: apiTokenEnv))
         }
         return result
     }

@@ -301,8 +301,16 @@ public struct ServeSettings: Sendable, Equatable {
                 }
                 routingKey = key
             }
+            var apiToken: String?
+            if setting.format == .zendesk {
+                guard setting.zendeskEmail != nil, let name = setting.apiTokenEnv, let token = environment[name], !token.isEmpty else {
+                    throw ServeConfigurationError(message: "notifications.webhooks.\(setting.name) has format zendesk and needs zendeskEmail and apiTokenEnv naming a set environment variable that holds the Zendesk API token")
+                }
+                apiToken = token
+            }
             return WebhookTarget(name: setting.name, url: setting.url, secret: secret, format: setting.format,
-                                 timeout: .seconds(setting.timeout.seconds), routingKey: routingKey)
+                                 timeout: .seconds(setting.timeout.seconds), routingKey: routingKey, zendeskEmail: setting.zendeskEmail,
+                                 apiToken: apiToken)
         }
     }
 
@@ -373,9 +381,15 @@ public struct WebhookSetting: Sendable, Hashable {
     public var timeout: SpecDuration
     /// For `pagerduty`: the environment variable holding the routing key.
     public var routingKeyEnv: String?
+    /// For `zendesk`: the agent's e-mail and the variable holding its API token.
+    public var zendeskEmail: String?
+    public var apiTokenEnv: String?
 
     public init(name: String, url: String, secretEnv: String, format: WebhookTarget.Format = .json,
-                timeout: SpecDuration = SpecDuration(seconds: 10), routingKeyEnv: String? = nil) {
+                timeout: SpecDuration = SpecDuration(seconds: 10), routingKeyEnv: String? = nil, zendeskEmail: String? = nil,
+                apiTokenEnv: String? = nil) {
+        self.zendeskEmail = zendeskEmail
+        self.apiTokenEnv = apiTokenEnv
         self.name = name
         self.url = url
         self.secretEnv = secretEnv

@@ -66,12 +66,15 @@ struct HandoffDetailView: Encodable {
     var transcript: [ChatMessage]
     var thread: [ChatMessage]
     var events: [EventView]
+    /// Tickets notification services made for it, by webhook name (Zendesk).
+    var externalReferences: [String: String]?
 
     init(_ detail: HandoffDetail) {
         handoff = HandoffView(detail.handoff)
         transcript = detail.transcript
         thread = detail.thread
         events = detail.events.map(EventView.init)
+        externalReferences = detail.references.isEmpty ? nil : detail.references
     }
 
     struct EventView: Encodable {

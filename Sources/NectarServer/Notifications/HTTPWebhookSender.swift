@@ -18,15 +18,15 @@ final class HTTPWebhookSender: WebhookSender {
 
     func send(_ request: WebhookRequest) async -> WebhookResult {
         var http = HTTPClientRequest(url: request.url)
-        http.method = .POST
+        http.method = request.method == "PUT" ? .PUT : .POST
         for (name, value) in request.headers { http.headers.add(name: name, value: value) }
         http.body = .bytes(ByteBuffer(bytes: request.body))
         let seconds = request.timeout.components.seconds
         do {
             let response = try await client.execute(http, timeout: .seconds(seconds))
-            // Read (and drop) at most 64 KiB of the answer, so the connection can be reused.
-            _ = try? await response.body.collect(upTo: 64 * 1024)
-            return .status(Int(response.status.code))
+            // Read at most 64 KiB of the answer (a ticket id), so the connection can be reused.
+            let body = (try? await response.body.collect(upTo: 64 * 1024)).map { Array($0.readableBytesView) } ?? []
+            return .status(Int(response.status.code), body: body)
         } catch {
             return .failure(Self.describe(error, timeout: seconds))
         }

@@ -747,7 +747,7 @@ extension ServeSettingsTests {
             ("notifications:\n  webhooks:\n    pager: {url: ftp://x, secretEnv: S}", "3:18: notifications.webhooks.pager.url must be an http or https URL"),
             ("notifications:\n  webhooks:\n    pager: {url: https://x.example}", "3:5: notifications.webhooks.pager needs secretEnv"),
             ("notifications:\n  webhooks:\n    Pager: {url: https://x.example, secretEnv: S}", "3:5: a webhook name is a lowercase DNS label"),
-            ("notifications:\n  webhooks:\n    pager: {url: https://x.example, secretEnv: S, format: zulip}", "notifications.webhooks.pager.format must be one of json, slack, teams, pagerduty"),
+            ("notifications:\n  webhooks:\n    pager: {url: https://x.example, secretEnv: S, format: zulip}", "notifications.webhooks.pager.format must be one of json, slack, teams, pagerduty, zendesk"),
             ("notifications:\n  webhooks:\n    pager: {url: https://x.example, secretEnv: S, secret: hunter2}", "unknown setting notifications.webhooks.pager.secret"),
             ("notifications:\n  webhooks: [pager]", "notifications.webhooks must be a mapping of names to webhooks"),
         ]
@@ -768,11 +768,14 @@ extension ServeSettingsTests {
         let loaded = try Self.withConfigFile(String(docs[start.upperBound..<end.lowerBound])) {
             try ServeSettings.load(file: $0, environment: [:])
         }
-        #expect(loaded.webhooks.map(\.name) == ["support-slack", "support-teams", "pager", "audit"])
-        #expect(loaded.webhooks.map(\.format) == [.slack, .teams, .pagerduty, .json])
+        #expect(loaded.webhooks.map(\.name) == ["support-slack", "support-teams", "pager", "audit", "helpdesk"])
+        #expect(loaded.webhooks.map(\.format) == [.slack, .teams, .pagerduty, .json, .zendesk])
         #expect(loaded.reconcileWebhooks == ["pager"])
         #expect(loaded.publicURL == "https://nectar.example.com")
-        let environment = ["SUPPORT_SLACK_SECRET": "a", "TEAMS_SECRET": "b", "PAGER_SECRET": "c", "PD_ROUTING_KEY": "d", "AUDIT_SECRET": "e"]
-        #expect(try loaded.webhookTargets(environment: environment).map(\.routingKey) == [nil, nil, "d", nil])
+        let environment = ["SUPPORT_SLACK_SECRET": "a", "TEAMS_SECRET": "b", "PAGER_SECRET": "c", "PD_ROUTING_KEY": "d", "AUDIT_SECRET": "e",
+                           "ZD_SECRET": "f", "ZD_TOKEN": "g"]
+        let targets = try loaded.webhookTargets(environment: environment)
+        #expect(targets.map(\.routingKey) == [nil, nil, "d", nil, nil])
+        #expect(targets.last?.apiToken == "g" && targets.last?.zendeskEmail == "bot@acme.example")
     }
 }

@@ -13,6 +13,7 @@ import Testing
 /// the last repeated; `hang` never answers in time).
 final class WebhookReceiver: Sendable {
     struct Received: Sendable {
+        var method = "POST"
         var path: String
         var headers: [String: String]
         var body: [UInt8]
@@ -46,6 +47,23 @@ final class WebhookReceiver: Sendable {
             let status = await box.receiver?.record(Received(path: name, headers: headers, body: Array(body.readableBytesView)))
                 ?? 500
             return Response(status: .init(code: status))
+        }
+        // The Zendesk tickets API: a ticket is created (201 with its id), then updated.
+        router.post("zd/api/v2/tickets.json") { request, _ -> Response in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            var headers: [String: String] = [:]
+            for field in request.headers { headers[field.name.canonicalName] = field.value }
+            _ = await box.receiver?.record(Received(path: "zendesk", headers: headers, body: Array(body.readableBytesView)))
+            return Response(status: .created, headers: [.contentType: "application/json"],
+                            body: .init(byteBuffer: ByteBuffer(string: #"{"ticket":{"id":4242,"status":"new"}}"#)))
+        }
+        router.put("zd/api/v2/tickets/:file") { request, context -> Response in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            var headers: [String: String] = [:]
+            for field in request.headers { headers[field.name.canonicalName] = field.value }
+            headers[":path"] = "tickets/" + (try context.parameters.require("file"))
+            _ = await box.receiver?.record(Received(method: "PUT", path: "zendesk", headers: headers, body: Array(body.readableBytesView)))
+            return Response(status: .ok)
         }
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                               onServerRunning: { channel in bound.withLock { $0 = channel.localAddress?.port } }, logger: logger)
@@ -336,5 +354,45 @@ extension WebhookDeliveryDaemonTests {
         let result = try await OpenAISDKDaemonTests.python(["-c", driver, example.path, secret, headers, body.path])
         #expect(result.status == 0 || result.status == 1, "\(result.stderr)")
         return result.status == 0
+    }
+}
+
+extension WebhookDeliveryDaemonTests {
+    @Test func aZendeskTicketPerHandoffUpdatedByItsLaterEventsAndKeptOnTheHandoff() async throws {
+        let receiver = try await WebhookReceiver(plans: [:])
+        defer { receiver.stop() }
+        let harness = try DaemonHarness()
+        var files = ChatFixture.files(["support": Self.bot("support", webhooks: ["zendesk-hook"])])
+        files["bots/operators.yaml"] = HandoffFixture.operators
+        try harness.commit(files)
+        var settings = harness.settings()
+        settings.webhooks = [WebhookSetting(name: "zendesk-hook", url: "http://127.0.0.1:\(receiver.port)/zd", secretEnv: "HOOK_SECRET",
+                                            format: .zendesk, zendeskEmail: "bot@acme.example", apiTokenEnv: "ZD_TOKEN")]
+        try await harness.start(settings, environment: ["HOOK_SECRET": Self.secret, "ZD_TOKEN": "zd-token-0123456789"])
+        let alice = try harness.token("alice")
+        let id = try await HandoffOperatorDaemonTests.open(harness, "help, I need an urgent refund")
+        _ = try await harness.admin("POST", "/admin/handoffs/\(id)/reply", token: alice, json: ["message": "Refund on its way."])
+        _ = try await harness.admin("POST", "/admin/handoffs/\(id)/resolve", token: alice)
+        try await eventually("the ticket is created and updated three times") { receiver.requests("zendesk").count == 4 }
+
+        let requests = receiver.requests("zendesk")
+        #expect(requests.map(\.method) == ["POST", "PUT", "PUT", "PUT"])
+        let credentials = Data("bot@acme.example/token:zd-token-0123456789".utf8).base64EncodedString()
+        #expect(requests.allSatisfy { $0.headers["authorization"] == "Basic \(credentials)" }, "API token authentication")
+        let ticket = try #require(requests[0].json["ticket"] as? [String: Any])
+        #expect(ticket["external_id"] as? String == id && ticket["priority"] as? String == "high")
+        #expect((ticket["subject"] as? String)?.hasPrefix("New handoff #1 on support") == true)
+        #expect(((ticket["comment"] as? [String: Any])?["body"] as? String)?.contains("Reason: keyword (help)") == true)
+        #expect(requests.dropFirst().allSatisfy { $0.headers[":path"] == "tickets/4242.json" }, "updates go to the ticket created")
+        let updates = requests.dropFirst().map { $0.json["ticket"] as? [String: Any] ?? [:] }
+        #expect(updates.map { $0["status"] as? String } == ["open", nil, "solved"], "assigned (by the reply), replied, resolved")
+        #expect(((updates[1]["comment"] as? [String: Any])?["body"] as? String)?.contains("Operator's reply: Refund on its way.") == true)
+        #expect((updates[1]["comment"] as? [String: Any])?["public"] as? Bool == false, "internal notes, not mail to the user")
+
+        let detail = try await harness.handoffDetail(id, token: alice)
+        #expect((detail["externalReferences"] as? [String: String]) == ["zendesk-hook": "4242"], "the ticket id is kept on the handoff")
+        let all = try await harness.request("GET", "/admin/deliveries", token: alice)
+        #expect(!all.text.contains("zd-token"))
+        try await harness.stop()
     }
 }

@@ -39,6 +39,15 @@ extension StoreMigrations {
                 CREATE INDEX delivery_due ON delivery(status, next_attempt_at);
                 CREATE INDEX delivery_order ON delivery(channel, target, ordering_key, seq);
 
+                -- What a target's service made for a handoff (a Zendesk ticket id).
+                CREATE TABLE delivery_ref (
+                    channel TEXT NOT NULL,
+                    target TEXT NOT NULL,
+                    ordering_key TEXT NOT NULL,
+                    ref TEXT NOT NULL,
+                    PRIMARY KEY (channel, target, ordering_key)
+                ) WITHOUT ROWID;
+
                 CREATE TABLE notification_read (
                     operator TEXT NOT NULL,
                     event INTEGER NOT NULL,

@@ -144,6 +144,22 @@ extension RuntimeStore: DeliveryStateStore {
         }
     }
 
+    public func deliveryReference(channel: String, target: String, key: String) async throws(StoreError) -> String? {
+        try await read { db in
+            try String.fetchOne(db, sql: "SELECT ref FROM delivery_ref WHERE channel = ? AND target = ? AND ordering_key = ?",
+                                arguments: [channel, target, key])
+        }
+    }
+
+    public func setDeliveryReference(channel: String, target: String, key: String, reference: String) async throws(StoreError) {
+        try await write { db in
+            try db.execute(sql: """
+                INSERT INTO delivery_ref (channel, target, ordering_key, ref) VALUES (?, ?, ?, ?)
+                ON CONFLICT(channel, target, ordering_key) DO UPDATE SET ref = excluded.ref
+                """, arguments: [channel, target, key, reference])
+        }
+    }
+
     public func deliveryBacklog() async throws(StoreError) -> (count: Int, oldest: Date?) {
         try await read { db in
             let row = try Row.fetchOne(db, sql: "SELECT count(*) AS n, min(created_at) AS oldest FROM delivery WHERE status IN ('pending', 'failed')")

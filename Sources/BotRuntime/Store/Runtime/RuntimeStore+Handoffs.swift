@@ -107,8 +107,12 @@ extension RuntimeStore: HandoffStateStore {
             let end = handoff.status == .resolved ? handoff.resolvedAt ?? .distantFuture : .distantFuture
             let events = try Row.fetchAll(db, sql: "SELECT id, handoff_id, at, actor, kind, detail FROM handoff_event WHERE handoff_id = ? ORDER BY id",
                                           arguments: [id]).map(Self.event(row:))
+            var references: [String: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT target, ref FROM delivery_ref WHERE ordering_key = ?", arguments: [id]) {
+                references[row["target"]] = row["ref"]
+            }
             return HandoffDetail(handoff: handoff, transcript: Array(messages[..<cut]),
-                                 thread: messages[cut...].filter { $0.at <= end }, events: events)
+                                 thread: messages[cut...].filter { $0.at <= end }, events: events, references: references)
         }
     }
 
