@@ -16,7 +16,7 @@ final class SMTPRelay: @unchecked Sendable {
     private let input = Pipe()
     let user = "nectar-relay", password = "relay-p4ss-0123"
 
-    init() async throws {
+    init(mode: String = "starttls") async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("nectar-smtp-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let openssl = Process()
@@ -34,7 +34,7 @@ final class SMTPRelay: @unchecked Sendable {
         let output = Pipe()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", PackagePaths.file("Tests/ReconcilerTests/Fixtures/smtp/smtp_server.py").path, String(port),
-                             directory + "/messages.jsonl", directory + "/cert.pem", directory + "/key.pem", user, password]
+                             directory + "/messages.jsonl", directory + "/cert.pem", directory + "/key.pem", user, password, mode]
         process.standardInput = input
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
@@ -120,6 +120,35 @@ final class SMTPRelay: @unchecked Sendable {
         let busy = try #require(rows.first { $0["target"] as? String == "busy@example.com" })
         #expect(busy["status"] as? String == "delivered" && busy["attempts"] as? Int == 2, "\(busy)")
         #expect(!all.text.contains(relay.password))
+        try await harness.stop()
+    }
+
+    @Test func implicitTLSAndAuthLoginWhenThatIsWhatTheRelayOffers() async throws {
+        let relay = try await SMTPRelay(mode: "implicit-login")
+        defer { relay.stop() }
+        let harness = try DaemonHarness()
+        var files = ChatFixture.files(["support": HandoffFixture.bot("support")])
+        files["bots/operators.yaml"] = HandoffFixture.operators
+        try harness.commit(files)
+        var settings = harness.settings()
+        settings.smtpHost = "127.0.0.1"
+        settings.smtpPort = relay.port
+        settings.smtpTLS = .implicit
+        settings.smtpUser = relay.user
+        settings.smtpPasswordEnv = "RELAY_PASSWORD"
+        settings.smtpFrom = "nectar@example.com"
+        settings.smtpCAFile = relay.certificate
+        settings.smtpOperatorRoles = ["admin", "agent"]
+        try await harness.start(settings, environment: ["RELAY_PASSWORD": relay.password])
+        _ = try await HandoffOperatorDaemonTests.open(harness)
+        // Admins (alice) and the agents of the bot's team (carol, erin); not dave (team-sales) or the auditor.
+        try await eventually("the team's operators are mailed", timeout: 15) {
+            Set(relay.messages.flatMap { $0["to"] as? [String] ?? [] }) == ["alice@example.com", "carol@example.com", "erin@example.com"]
+        }
+        #expect(relay.messages.allSatisfy { $0["tls"] as? Bool == true && $0["authenticated"] as? Bool == true },
+                "\(relay.messages.map { [$0["tls"], $0["authenticated"]] })")
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(relay.messages.count == 3)
         try await harness.stop()
     }
 

@@ -3,7 +3,10 @@ AUTH (PLAIN and LOGIN) required after it. Every accepted message is appended
 as a JSON line to the messages file. Recipients starting with `reject` get
 550; those starting with `busy` get 451 the first time, then 250.
 
-usage: smtp_server.py PORT MESSAGES CERT KEY USER PASSWORD
+With MODE `implicit-login` the relay speaks TLS from the first byte
+(port 465 style) and offers AUTH LOGIN only.
+
+usage: smtp_server.py PORT MESSAGES CERT KEY USER PASSWORD [MODE]
 """
 import asyncio
 import json
@@ -14,6 +17,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 port, messages, cert, key, user, password = sys.argv[1:7]
+mode = sys.argv[7] if len(sys.argv) > 7 else "starttls"
 
 
 class Handler:
@@ -34,7 +38,8 @@ class Handler:
             "from": envelope.mail_from,
             "to": envelope.rcpt_tos,
             "data": envelope.content.decode("utf-8", "replace"),
-            "tls": session.ssl is not None,
+            # In implicit mode the listener speaks only TLS (session.ssl is set by STARTTLS alone).
+            "tls": session.ssl is not None or mode == "implicit-login",
             "authenticated": bool(session.authenticated),
         }
         with open(messages, "a") as out:
@@ -49,8 +54,12 @@ def authenticator(server, session, envelope, mechanism, auth_data):
 
 context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
 context.load_cert_chain(cert, key)
-controller = Controller(Handler(), hostname="127.0.0.1", port=int(port), tls_context=context, require_starttls=True,
-                        authenticator=authenticator, auth_require_tls=True)
+if mode == "implicit-login":
+    controller = Controller(Handler(), hostname="127.0.0.1", port=int(port), ssl_context=context, authenticator=authenticator,
+                            auth_require_tls=False, auth_exclude_mechanism=["PLAIN"])
+else:
+    controller = Controller(Handler(), hostname="127.0.0.1", port=int(port), tls_context=context, require_starttls=True,
+                            authenticator=authenticator, auth_require_tls=True)
 controller.start()
 print("ready", flush=True)
 try:
