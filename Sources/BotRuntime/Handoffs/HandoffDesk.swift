@@ -84,6 +84,11 @@ public final class HandoffDesk: Sendable {
         return Set(snapshot.bots.values.filter { $0.spec.metadata.owner.map(teams.contains) ?? false }.map(\.spec.name))
     }
 
+    /// Live bots that declare `spec.handoff.notify.inApp: false`.
+    public func botsWithoutInApp() async throws(StoreError) -> Set<String> {
+        Set(try await directory.snapshot().bots.values.filter { !$0.spec.handoff.notify.inApp }.map(\.spec.name))
+    }
+
     /// Handoffs an operator may see, newest first.
     public func list(_ query: HandoffQuery, as identity: OperatorIdentity) async throws(StoreError) -> [Handoff] {
         var query = query

@@ -27,10 +27,13 @@ public struct Delivery: Sendable, Hashable {
     public var lastStatus: Int?
     public var lastError: String?
     public var createdAt: Date
+    /// Where the maximum age counts from (the creation, or a manual retry).
+    public var ageFrom: Date
     public var deliveredAt: Date?
 
     public init(id: String, sequence: Int64, eventID: String, channel: String, target: String, status: Status, attempts: Int,
-                nextAttemptAt: Date, lastStatus: Int?, lastError: String?, createdAt: Date, deliveredAt: Date?) {
+                nextAttemptAt: Date, lastStatus: Int?, lastError: String?, createdAt: Date, ageFrom: Date? = nil, deliveredAt: Date?) {
+        self.ageFrom = ageFrom ?? createdAt
         self.id = id
         self.sequence = sequence
         self.eventID = eventID
@@ -71,9 +74,13 @@ public protocol DeliveryStateStore: Sendable {
     func planDeliveries(limit: Int, at: Date, reconcileTargets: [String], mail: MailPlan) async throws(StoreError) -> Int
     /// Deliveries due at `at`: only the oldest undelivered one of each
     /// (target, handoff), so a handoff's events arrive in order.
-    func dueDeliveries(at: Date, limit: Int) async throws(StoreError) -> [DueDelivery]
-    /// Records an attempt's outcome.
-    func recordDelivery(_ id: String, outcome: DeliveryOutcome, at: Date) async throws(StoreError)
+    func dueDeliveries(at: Date, limit: Int, channel: String, target: String) async throws(StoreError) -> [DueDelivery]
+    /// The (channel, target) pairs with due deliveries.
+    func dueTargets(at: Date) async throws(StoreError) -> [(channel: String, target: String)]
+    /// Records an attempt's outcome; false (nothing changed) when the
+    /// delivery is no longer pending or failed (abandoned meanwhile).
+    @discardableResult
+    func recordDelivery(_ id: String, outcome: DeliveryOutcome, at: Date) async throws(StoreError) -> Bool
     /// Marks every undelivered delivery of a target dead (it answered 410, or is not configured).
     func abandonDeliveries(channel: String, target: String, error: String, at: Date) async throws(StoreError) -> Int
     /// Deliveries by status, newest event first (then by target), after a

@@ -72,7 +72,8 @@ enum MailFormatter {
         if let link = formatter.link { lines += ["", "Open: \(link)"] }
         lines += ["", "-- ", "nectar notification \(event.id) (\(event.type))"]
         let body = lines.joined(separator: "\r\n") + "\r\n"
-        let ascii = body.utf8.allSatisfy { $0 < 0x80 }
+        // 7bit only for ASCII lines of at most 998 bytes (RFC 5322); else base64.
+        let ascii = body.utf8.allSatisfy { $0 < 0x80 } && !body.split(separator: "\r\n").contains { $0.utf8.count > 998 }
         var headers = [
             "From: nectar <\(from)>", "To: <\(to)>", "Subject: \(encodedHeader("[nectar] " + formatter.headline))",
             "Date: \(rfc2822(at))", "Message-ID: <\(delivery)@nectar>", "MIME-Version: 1.0",
@@ -83,11 +84,23 @@ enum MailFormatter {
         return headers.joined(separator: "\r\n") + "\r\n\r\n" + encodedBody
     }
 
-    /// RFC 2047 for a header with non-ASCII characters.
+    /// RFC 2047 for a header with non-ASCII characters: encoded words of at
+    /// most 75 characters (45 bytes of UTF-8 each, whole characters),
+    /// folded onto continuation lines.
     static func encodedHeader(_ text: String) -> String {
         let clean = text.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
         guard !clean.utf8.allSatisfy({ $0 < 0x80 }) else { return clean }
-        return "=?UTF-8?B?\(Data(clean.utf8).base64EncodedString())?="
+        var words: [String] = []
+        var chunk = ""
+        for character in clean {
+            if chunk.utf8.count + String(character).utf8.count > 45 {
+                words.append(chunk)
+                chunk = ""
+            }
+            chunk.append(character)
+        }
+        if !chunk.isEmpty { words.append(chunk) }
+        return words.map { "=?UTF-8?B?\(Data($0.utf8).base64EncodedString())?=" }.joined(separator: "\r\n ")
     }
 
     static func base64Lines(_ bytes: [UInt8]) -> String {

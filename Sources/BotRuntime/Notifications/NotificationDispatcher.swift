@@ -97,8 +97,7 @@ public final class NotificationDispatcher: Sendable {
         let backlog = try await store.deliveryBacklog()
         depth.record(backlog.count)
         oldestAge.record(backlog.oldest.map { max(0, at.timeIntervalSince($0)) } ?? 0)
-        let due = try await store.dueDeliveries(at: at, limit: 1000)
-        let names = Set(due.map { Self.worker($0.delivery) })
+        let names = Set(try await store.dueTargets(at: at).map { "\($0.channel):\($0.target)" })
         return busy.withLock { busy in
             let free = names.subtracting(busy).sorted()
             busy.formUnion(free)
@@ -114,7 +113,8 @@ public final class NotificationDispatcher: Sendable {
         defer { _ = busy.withLock { $0.remove(name) } }
         do throws(StoreError) {
             while !Task.isCancelled {
-                let due = try await store.dueDeliveries(at: now(), limit: 1000).filter { Self.worker($0.delivery) == name }
+                let parts = name.split(separator: ":", maxSplits: 1).map(String.init)
+                let due = try await store.dueDeliveries(at: now(), limit: 200, channel: parts[0], target: parts.count > 1 ? parts[1] : "")
                 guard !due.isEmpty else { return }
                 let failures = await withTaskGroup(of: StoreError?.self) { group -> [StoreError] in
                     var next = due.makeIterator()
@@ -159,8 +159,9 @@ public final class NotificationDispatcher: Sendable {
             return
         }
         if disabled.withLock({ $0.contains(target.name) }) {
-            try await store.recordDelivery(delivery.id, outcome: .dead(status: 410, error: "webhook \(target.name) answered 410 Gone and is disabled until the daemon restarts"), at: now())
-            count(.dead)
+            if try await store.recordDelivery(delivery.id, outcome: .dead(status: 410, error: "webhook \(target.name) answered 410 Gone and is disabled until the daemon restarts"), at: now()) {
+                count(.dead)
+            }
             return
         }
         let handoffKey = item.event.handoffID ?? item.event.id
@@ -180,22 +181,21 @@ public final class NotificationDispatcher: Sendable {
         }
         let result = await sender.send(request)
         let at = now()
-        let tooOld = at.timeIntervalSince(delivery.createdAt) >= Double(policy.maxAge.components.seconds)
+        let tooOld = at.timeIntervalSince(delivery.ageFrom) >= Double(policy.maxAge.components.seconds)
         switch result {
         case .status(let status, let body) where (200..<300).contains(status):
             if target.format == .zendesk, reference == nil, let ticket = Self.zendeskTicketID(body) {
                 try await store.setDeliveryReference(channel: "webhook", target: target.name, key: handoffKey, reference: ticket)
             }
-            try await store.recordDelivery(delivery.id, outcome: .delivered(status: status), at: at)
-            count(.delivered)
+            if try await store.recordDelivery(delivery.id, outcome: .delivered(status: status), at: at) { count(.delivered) }
         case .status(410, _):
             disabled.withLock { _ = $0.insert(target.name) }
-            try await store.recordDelivery(delivery.id, outcome: .dead(status: 410, error: "the receiver answered 410 Gone"), at: at)
+            let recorded = try await store.recordDelivery(delivery.id, outcome: .dead(status: 410, error: "the receiver answered 410 Gone"), at: at)
             let abandoned = try await store.abandonDeliveries(channel: "webhook", target: target.name,
                                                               error: "webhook \(target.name) answered 410 Gone and is disabled", at: at)
             logger.warning("webhook answered 410 Gone; disabled until the daemon restarts",
                            metadata: ["target": "\(target.name)", "abandoned": "\(abandoned)"])
-            count(.dead, by: 1 + abandoned)
+            count(.dead, by: (recorded ? 1 : 0) + abandoned)
         case .status(let status, _):
             try await retryOrGiveUp(delivery, status: status, error: "the receiver answered \(status)", tooOld: tooOld, at: at)
         case .failure(let error):
@@ -231,7 +231,7 @@ public final class NotificationDispatcher: Sendable {
             try await store.recordDelivery(delivery.id, outcome: .dead(status: nil, error: error), at: at)
             count(.dead, channel: "email")
         case .transient(let error):
-            let tooOld = at.timeIntervalSince(delivery.createdAt) >= Double(policy.maxAge.components.seconds)
+            let tooOld = at.timeIntervalSince(delivery.ageFrom) >= Double(policy.maxAge.components.seconds)
             try await retryOrGiveUp(delivery, status: nil, error: error, tooOld: tooOld, at: at, channel: "email")
         }
     }
@@ -239,13 +239,15 @@ public final class NotificationDispatcher: Sendable {
     private func retryOrGiveUp(_ delivery: Delivery, status: Int?, error: String, tooOld: Bool, at: Date,
                                channel: String = "webhook") async throws(StoreError) {
         if tooOld {
-            try await store.recordDelivery(delivery.id, outcome: .dead(status: status, error: "\(error); given up after the maximum age"), at: at)
-            count(.dead, channel: channel)
+            if try await store.recordDelivery(delivery.id, outcome: .dead(status: status, error: "\(error); given up after the maximum age"), at: at) {
+                count(.dead, channel: channel)
+            }
             logger.warning("notification delivery given up", metadata: ["delivery": "\(delivery.id)", "target": "\(delivery.target)"])
         } else {
             let next = at.addingTimeInterval(policy.delay(afterAttempts: delivery.attempts + 1))
-            try await store.recordDelivery(delivery.id, outcome: .retry(at: next, status: status, error: error), at: at)
-            count(.failed, channel: channel)
+            if try await store.recordDelivery(delivery.id, outcome: .retry(at: next, status: status, error: error), at: at) {
+                count(.failed, channel: channel)
+            }
         }
     }
 

@@ -26,6 +26,8 @@ public final class NectarDaemon: Sendable {
     private let lock: ReconcilerLock
     private let group: ServiceGroup
     private let listening: ListeningAddress
+    /// Ends the task that writes reconcile notifications.
+    private let readyTransitions: AsyncStream<ReadyTransition>.Continuation
 
     /// Prepares everything that can fail before serving: the lock, the
     /// database, the source and its credentials, the listen address.
@@ -71,7 +73,8 @@ public final class NectarDaemon: Sendable {
                               maxAge: .seconds(settings.notificationMaxAge.seconds)),
                 metrics: metrics, logger: notifyLogger, now: now),
             sender: sender)
-        Self.announceReadyChanges(loop: loop, store: store, configured: Set(targets.map(\.name)), logger: notifyLogger, now: now)
+        readyTransitions = Self.announceReadyChanges(loop: loop, store: store, configured: Set(targets.map(\.name)), logger: notifyLogger,
+                                                     now: now)
         let proxies = (try? TrustedProxies.parse(settings.trustedProxies).get()) ?? .none
         let server = NectarRouter(store: store, loop: loop, webhook: webhook, chat: chat.engine, proxies: proxies, metrics: metrics,
                                   renderMetrics: { registry.emitToString() })
@@ -112,6 +115,7 @@ public final class NectarDaemon: Sendable {
         } catch {
             throw ServeConfigurationError(message: "cannot prepare the chat runtime: \(error.description)")
         }
+        defer { readyTransitions.finish() }
         do {
             try await group.run()
         } catch where listening.port == nil {
@@ -133,14 +137,19 @@ public final class NectarDaemon: Sendable {
     /// to the outbox, and after each success notes in the Ready condition
     /// the webhooks bots name that the daemon does not define.
     static func announceReadyChanges(loop: ReconcileLoop, store: RuntimeStore, configured: Set<String>, logger: Logger,
-                                     now: @escaping @Sendable () -> Date) {
-        loop.readyObservers.observe { transition in
-            Task {
+                                     now: @escaping @Sendable () -> Date) -> AsyncStream<ReadyTransition>.Continuation {
+        // One task writes the transitions in the order the loop made them.
+        let (transitions, continuation) = AsyncStream.makeStream(of: ReadyTransition.self)
+        loop.readyObservers.observe { continuation.yield($0) }
+        Task {
+            for await transition in transitions {
                 do throws(StoreError) {
                     switch transition {
                     case .failed(let revision, let reason, let message, let first):
-                        guard first else { return }
-                        try await store.recordReconcileEvent(.reconcileFailed, revision: revision, reason: reason, message: message, at: now())
+                        if first {
+                            try await store.recordReconcileEvent(.reconcileFailed, revision: revision, reason: reason, message: message,
+                                                                 at: now())
+                        }
                     case .succeeded(let revision, let message, let recovered):
                         if recovered {
                             try await store.recordReconcileEvent(.reconcileRecovered, revision: revision, reason: nil, message: message,
@@ -159,6 +168,7 @@ public final class NectarDaemon: Sendable {
                 }
             }
         }
+        return continuation
     }
 
     /// Starts a graceful shutdown.

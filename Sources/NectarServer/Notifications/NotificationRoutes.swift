@@ -26,14 +26,14 @@ struct NotificationRoutes: Sendable {
         }
         group.get("notifications/stream") { request, context in
             let identity = try context.requireOperator()
-            let visible = try await desk.visibleBots(for: identity)
+            let token = request.headers[.authorization].map { String($0.dropFirst("Bearer ".count)) } ?? ""
             // Resume after the last event a reconnecting client saw, else start at the newest.
             let resume = request.header(named: "Last-Event-ID").flatMap { Int64($0) }
             let newest = try await store.outboxEvents(before: nil, limit: 1).first?.sequence ?? 0
             let start = resume ?? newest
             return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
                             body: ResponseBody { writer in
-                                try await Self.stream(store: store, visible: visible, after: start, writer: &writer)
+                                try await Self.stream(store: store, desk: desk, token: token, after: start, writer: &writer)
                             })
         }
         group.post("notifications/read") { request, context in
@@ -53,17 +53,29 @@ struct NotificationRoutes: Sendable {
 
     /// Writes each new outbox event the operator may see as a server-sent
     /// event (`id:` its sequence, `event:` its type, `data:` the payload),
-    /// and a comment every 15 s so proxies keep the connection; ends when
-    /// the client goes away or the server shuts down.
-    static func stream(store: RuntimeStore, visible: Set<String>?, after start: Int64,
+    /// and a comment every 15 s so proxies keep the connection. What the
+    /// operator may see is read again every 5 s (teams and owners change in
+    /// git); the stream ends when the client goes away, the server shuts
+    /// down, or the token stops being valid.
+    static func stream(store: RuntimeStore, desk: HandoffDesk, token: String, after start: Int64,
                        writer: inout any ResponseBodyWriter) async throws {
         var position = start
         var idle = 0
+        var rounds = 0
+        var visible: Set<String>?
+        var muted = Set<String>()
         try await writer.write(ByteBuffer(string: ": nectar notifications\n\n"))
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            if rounds % 20 == 0 {
+                guard let identity = try await store.operatorIdentity(presenting: token) else { break }
+                visible = try await desk.visibleBots(for: identity)
+                muted = try await desk.botsWithoutInApp()
+            }
+            rounds += 1
             let events = try await store.outboxEvents(after: position, limit: 100)
             for event in events {
                 position = event.sequence
+                if let bot = event.bot, muted.contains(bot) { continue }
                 guard visible.map({ set in event.bot.map(set.contains) ?? false }) ?? true else { continue }
                 try await writer.write(ByteBuffer(string: "id: \(event.sequence)\nevent: \(event.type)\ndata: \(event.payload)\n\n"))
             }

@@ -62,6 +62,9 @@ public actor ReconcileLoop: Service {
     /// A note the daemon adds to the Ready condition's message after a
     /// success (a bot naming a webhook the daemon does not define).
     private var readyNote: String?
+    /// The last run before this process started failed: its failure was
+    /// announced then, and the first success here is a recovery.
+    private var failingAtStart = false
     /// How many drift reports were actually made (for tests).
     public internal(set) var driftReportsMade = 0
 
@@ -91,6 +94,7 @@ public actor ReconcileLoop: Service {
         if let success {
             Gauge(label: "nectar_reconcile_last_success_timestamp_seconds", factory: metrics).record(success.finishedAt.timeIntervalSince1970)
         }
+        failingAtStart = last.map { $0.outcome == .failed || $0.outcome == .refused } ?? false
     }
 
     // MARK: Control (the HTTP server reads and asks through these)
@@ -285,7 +289,8 @@ public actor ReconcileLoop: Service {
         let revision = outcome.commit?.id.hex
         current.lastAttemptedRevision = revision ?? current.lastAttemptedRevision
         if outcome.succeeded {
-            let recovered = current.consecutiveFailures > 0
+            let recovered = current.consecutiveFailures > 0 || failingAtStart
+            failingAtStart = false
             stalledCommit = nil
             current.lastAppliedRevision = revision
             current.lastAttemptAt = now
@@ -340,7 +345,7 @@ public actor ReconcileLoop: Service {
         current.lastError = message
         set(.init(type: .ready, status: .false, reason: reason, message: message))
         readyObservers.notify(.failed(revision: current.lastAttemptedRevision, reason: reason.rawValue, message: message,
-                                      first: current.consecutiveFailures == 1))
+                                      first: current.consecutiveFailures == 1 && !failingAtStart))
         set(.init(type: .stalled, status: stalled ? .true : .false, reason: stalled ? reason : .retrying,
                   message: stalled ? "waiting for a new commit: \(message)" : ""))
         set(.init(type: .reconciling, status: stalled ? .false : .true, reason: stalled ? .stalled : .progressingWithRetry,

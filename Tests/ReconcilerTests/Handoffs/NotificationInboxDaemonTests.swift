@@ -18,8 +18,12 @@ import Testing
 
     @Test func everyHandoffChangeWritesOneEventThatTheTeamsInboxShows() async throws {
         let clock = TestClock()
+        let muted = HandoffFixture.bot("muted").replacingOccurrences(of: "    sla: {critical: 15m", with: """
+                notify: {inApp: false}
+                sla: {critical: 15m
+            """)
         let harness = try await HandoffFixture.start(["support": HandoffFixture.bot("support"),
-                                                      "sales": HandoffFixture.bot("sales", owner: "team-sales")], clock: clock)
+                                                      "sales": HandoffFixture.bot("sales", owner: "team-sales"), "muted": muted], clock: clock)
         let alice = try harness.token("alice"), carol = try harness.token("carol"), dave = try harness.token("dave")
         let id = try await HandoffOperatorDaemonTests.open(harness, "help, I was charged twice")
         _ = try await harness.admin("POST", "/admin/handoffs/\(id)/assign", token: carol)
@@ -55,7 +59,11 @@ import Testing
 
         #expect(Self.types(try await Self.inbox(harness, token: dave)) == ["handoff.created"], "dave sees sales only")
         #expect(Self.types(try await Self.inbox(harness, token: alice)).count == 7, "an admin sees every bot")
-        #expect(try harness.count("outbox_event") == 7)
+        // A bot that declares notify.inApp: false writes its events (for other
+        // channels) but keeps them out of the inbox.
+        _ = try await HandoffOperatorDaemonTests.open(harness, bot: "muted")
+        #expect(try harness.count("outbox_event") == 8)
+        #expect(Self.types(try await Self.inbox(harness, token: alice)).count == 7)
         let salesEvent = try #require((try await Self.inbox(harness, token: dave).json["notifications"] as? [[String: Any]])?.first)
         #expect(((salesEvent["event"] as? [String: Any])?["handoff"] as? [String: Any])?["id"] as? String == salesID)
         try await harness.stop()

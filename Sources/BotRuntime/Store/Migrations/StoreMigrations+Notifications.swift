@@ -33,6 +33,8 @@ extension StoreMigrations {
                     last_status INTEGER,
                     last_error TEXT,
                     created_at REAL NOT NULL,
+                    -- The maximum age counts from here: the creation, or the last manual retry.
+                    age_from REAL NOT NULL,
                     delivered_at REAL,
                     UNIQUE (seq, channel, target)
                 );

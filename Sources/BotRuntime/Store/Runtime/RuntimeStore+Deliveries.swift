@@ -5,7 +5,7 @@ import GRDB
 extension RuntimeStore: DeliveryStateStore {
     static let deliverySelection = """
         SELECT id, seq, event_id, channel, target, status, attempts, next_attempt_at, last_status, last_error, created_at,
-               delivered_at FROM delivery
+               age_from, delivered_at FROM delivery
         """
 
     public func planDeliveries(limit: Int, at: Date, reconcileTargets: [String], mail: MailPlan) async throws(StoreError) -> Int {
@@ -46,11 +46,13 @@ extension RuntimeStore: DeliveryStateStore {
                 }
                 for (channel, target) in deliveries {
                     try db.execute(sql: """
-                        INSERT OR IGNORE INTO delivery (id, seq, event_id, channel, target, ordering_key, status, next_attempt_at, created_at)
-                        VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)
+                        INSERT OR IGNORE INTO delivery (id, seq, event_id, channel, target, ordering_key, status, next_attempt_at,
+                                                        created_at, age_from)
+                        VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)
                         """, arguments: [RuntimeID.make("dlv_"), event["id"] as Int64, event["event_id"] as String, channel, target,
-                                         (event["handoff_id"] as String?) ?? (event["event_id"] as String), at.timeIntervalSince1970,
-                                         at.timeIntervalSince1970])
+                                         // Reconcile events keep their order too (a PagerDuty trigger before its resolve).
+                                         (event["handoff_id"] as String?) ?? "reconcile", at.timeIntervalSince1970,
+                                         at.timeIntervalSince1970, at.timeIntervalSince1970])
                 }
             }
             if let last = events.last {
@@ -63,17 +65,25 @@ extension RuntimeStore: DeliveryStateStore {
         }
     }
 
-    public func dueDeliveries(at: Date, limit: Int) async throws(StoreError) -> [DueDelivery] {
+    public func dueTargets(at: Date) async throws(StoreError) -> [(channel: String, target: String)] {
+        try await read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT DISTINCT channel, target FROM delivery WHERE status IN ('pending', 'failed') AND next_attempt_at <= ?
+                """, arguments: [at.timeIntervalSince1970]).map { (channel: $0["channel"] as String, target: $0["target"] as String) }
+        }
+    }
+
+    public func dueDeliveries(at: Date, limit: Int, channel: String, target: String) async throws(StoreError) -> [DueDelivery] {
         try await read { db in
             try Row.fetchAll(db, sql: """
                 SELECT d.id, d.seq, d.event_id, d.channel, d.target, d.status, d.attempts, d.next_attempt_at, d.last_status,
-                       d.last_error, d.created_at, d.delivered_at, e.type, e.bot, e.handoff_id, e.at, e.payload
+                       d.last_error, d.created_at, d.age_from, d.delivered_at, e.type, e.bot, e.handoff_id, e.at, e.payload
                 FROM delivery d JOIN outbox_event e ON e.id = d.seq
-                WHERE d.status IN ('pending', 'failed') AND d.next_attempt_at <= ?
+                WHERE d.channel = ? AND d.target = ? AND d.status IN ('pending', 'failed') AND d.next_attempt_at <= ?
                   AND NOT EXISTS (SELECT 1 FROM delivery p WHERE p.channel = d.channel AND p.target = d.target
                                   AND p.ordering_key = d.ordering_key AND p.seq < d.seq AND p.status IN ('pending', 'failed'))
                 ORDER BY d.seq LIMIT ?
-                """, arguments: [at.timeIntervalSince1970, limit]).map { row in
+                """, arguments: [channel, target, at.timeIntervalSince1970, limit]).map { row in
                 let delivery = Self.delivery(row: row)
                 return DueDelivery(delivery: delivery, event: OutboxEvent(
                     sequence: delivery.sequence, id: delivery.eventID, type: row["type"], bot: row["bot"], handoffID: row["handoff_id"],
@@ -82,28 +92,32 @@ extension RuntimeStore: DeliveryStateStore {
         }
     }
 
-    public func recordDelivery(_ id: String, outcome: DeliveryOutcome, at: Date) async throws(StoreError) {
+    @discardableResult
+    public func recordDelivery(_ id: String, outcome: DeliveryOutcome, at: Date) async throws(StoreError) -> Bool {
         try await write { db in
+            // Only an undelivered delivery changes: one abandoned meanwhile (410) stays dead.
             switch outcome {
             case .delivered(let status):
                 try db.execute(sql: """
                     UPDATE delivery SET status = 'delivered', attempts = attempts + 1, last_status = ?, last_error = NULL, delivered_at = ?
-                    WHERE id = ?
+                    WHERE id = ? AND status IN ('pending', 'failed')
                     """, arguments: [status, at.timeIntervalSince1970, id])
             case .retry(let next, let status, let error):
                 try db.execute(sql: """
                     UPDATE delivery SET status = 'failed', attempts = attempts + 1, last_status = ?, last_error = ?, next_attempt_at = ?
-                    WHERE id = ?
+                    WHERE id = ? AND status IN ('pending', 'failed')
                     """, arguments: [status, error, next.timeIntervalSince1970, id])
             case .skipped(let note):
                 try db.execute(sql: """
-                    UPDATE delivery SET status = 'delivered', last_error = ?, delivered_at = ? WHERE id = ?
+                    UPDATE delivery SET status = 'delivered', last_error = ?, delivered_at = ? WHERE id = ? AND status IN ('pending', 'failed')
                     """, arguments: [note, at.timeIntervalSince1970, id])
             case .dead(let status, let error):
                 try db.execute(sql: """
-                    UPDATE delivery SET status = 'dead', attempts = attempts + 1, last_status = ?, last_error = ? WHERE id = ?
+                    UPDATE delivery SET status = 'dead', attempts = attempts + 1, last_status = ?, last_error = ?
+                    WHERE id = ? AND status IN ('pending', 'failed')
                     """, arguments: [status, error, id])
             }
+            return db.changesCount > 0
         }
     }
 
@@ -138,7 +152,7 @@ extension RuntimeStore: DeliveryStateStore {
         try await write { db in
             guard let status = try String.fetchOne(db, sql: "SELECT status FROM delivery WHERE id = ?", arguments: [id]) else { return nil }
             guard status == "failed" || status == "dead" else { return false }
-            try db.execute(sql: "UPDATE delivery SET status = 'pending', next_attempt_at = ?, created_at = ? WHERE id = ?",
+            try db.execute(sql: "UPDATE delivery SET status = 'pending', next_attempt_at = ?, age_from = ? WHERE id = ?",
                            arguments: [at.timeIntervalSince1970, at.timeIntervalSince1970, id])
             return true
         }
@@ -172,6 +186,7 @@ extension RuntimeStore: DeliveryStateStore {
                  status: Delivery.Status(rawValue: row["status"]) ?? .pending, attempts: row["attempts"],
                  nextAttemptAt: Date(timeIntervalSince1970: row["next_attempt_at"]), lastStatus: row["last_status"],
                  lastError: row["last_error"], createdAt: Date(timeIntervalSince1970: row["created_at"]),
+                 ageFrom: Date(timeIntervalSince1970: row["age_from"]),
                  deliveredAt: (row["delivered_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
     }
 }

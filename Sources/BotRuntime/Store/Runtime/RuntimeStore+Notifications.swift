@@ -61,7 +61,11 @@ extension RuntimeStore: NotificationStateStore {
                 scopeArguments = visibleBots.sorted()
             }
             let isRead = "EXISTS (SELECT 1 FROM notification_read r WHERE r.operator = ? AND r.event = e.id)"
-            var conditions = [scope]
+            // Bots that declare `notify.inApp: false` stay out of the inbox.
+            var conditions = [scope, """
+                NOT EXISTS (SELECT 1 FROM bot b WHERE b.name = e.bot AND b.deleted_at IS NULL
+                            AND json_extract(b.spec, '$.handoff.notify.inApp') = 0)
+                """]
             var arguments: [any DatabaseValueConvertible] = [name] + scopeArguments
             if let cursor {
                 // Unread (0) before read (1); newest first within each.
@@ -79,7 +83,7 @@ extension RuntimeStore: NotificationStateStore {
                                               payload: row["payload"]),
                            read: row["is_read"])
             }
-            let unread = try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox_event e WHERE \(scope) AND NOT \(isRead)",
+            let unread = try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox_event e WHERE \(conditions[0]) AND \(conditions[1]) AND NOT \(isRead)",
                                           arguments: StatementArguments(scopeArguments + [name])) ?? 0
             let next = rows.count > limit ? entries.last.map { InboxCursor(read: $0.read, sequence: $0.event.sequence).text } : nil
             return InboxPage(entries: Array(entries), nextCursor: next, unread: unread)
