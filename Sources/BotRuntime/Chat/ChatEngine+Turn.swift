@@ -49,6 +49,7 @@ extension ChatEngine {
                                      at: at)
         }
         let memory = Array((request.history ?? conversation.history).suffix(spec.maxConversationLength))
+        let responder = spec.model.provider == .openai ? (modelResponder ?? self.responder) : self.responder
         let answer = try await responder.answer(ResponderQuestion(bot: spec, text: request.message, history: memory))
         if let late = HandoffTriggers.afterAnswer(answer, rules: spec.handoff), let text {
             return try await handOff(request, caller: caller, conversation: conversation, trigger: late, text: text, answer: answer,
@@ -77,6 +78,8 @@ extension ChatEngine {
         switch trigger.reason {
         case .lowConfidence:
             "I'm not sure I can answer that well, so I've asked a person from our team to help. They will answer here."
+        case .model:
+            "I've asked a person from our team to help with this. They will answer here."
         case .keyword, .explicitRequest:
             "I've asked a person from our team to take over. They will answer here."
         }

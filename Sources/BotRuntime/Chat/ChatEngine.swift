@@ -14,6 +14,8 @@ public final class ChatEngine: Sendable {
     let writer: RuntimeWriter
     let conversations: ConversationCache
     let responder: any Responder
+    /// The `openai` responder, when the daemon defines model endpoints.
+    let modelResponder: (any Responder)?
     let metrics: ChatMetrics
     /// Open handoffs, operators' actions and the SLA timer.
     public let handoffs: HandoffDesk
@@ -22,8 +24,9 @@ public final class ChatEngine: Sendable {
     let now: @Sendable () -> Date
 
     public init(directory: BotDirectory, store: any RuntimeStateStore, limiter: RateLimiter, writer: RuntimeWriter,
-                responder: any Responder, metrics: ChatMetrics, logger: Logger,
+                responder: any Responder, modelResponder: (any Responder)? = nil, metrics: ChatMetrics, logger: Logger,
                 now: @escaping @Sendable () -> Date = { Date() }) {
+        self.modelResponder = modelResponder
         self.directory = directory
         self.store = store
         self.limiter = limiter
@@ -119,13 +122,12 @@ public final class ChatEngine: Sendable {
         if bot.spec.status == .maintenance {
             throw ChatFailure.unavailable("bot \(bot.name) is in maintenance; try again later", retryAfter: 300)
         }
-        // Model-backed bots need the `openai` responder, which is not built
-        // yet; answering them from the knowledge index instead would pass
-        // off a different bot as the declared one.
-        if bot.spec.model.provider != .knowledge {
+        // A model-backed bot needs the daemon's model endpoints; answering it
+        // from the knowledge index instead would pass off another bot as it.
+        if bot.spec.model.provider == .openai, modelResponder == nil {
             throw ChatFailure.unavailable(
-                "bot \(bot.name) is declared with model provider \(bot.spec.model.provider.rawValue), which this nectar does not serve yet; only the knowledge responder answers",
-                retryAfter: 3600)
+                "bot \(bot.name) answers with model endpoint \(bot.spec.model.endpoint ?? "?"), and this daemon defines no model endpoints (models.endpoints)",
+                retryAfter: 300)
         }
         return Caller(bot: bot, key: key, clientHash: key == nil ? clientHash(request.clientAddress) : "")
     }

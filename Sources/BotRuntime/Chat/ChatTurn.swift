@@ -74,12 +74,14 @@ public enum ChatFailure: Error, Sendable, Equatable {
     case invalid(String)
     /// The database or the responder failed (503 / 502); the log has details.
     case internalFailure(String)
+    /// A model endpoint failed (502) or did not answer in time (504).
+    case upstream(String, timedOut: Bool)
 
     /// The sentence for the caller.
     public var message: String {
         switch self {
         case .unauthorized(let text), .forbidden(let text), .notFound(let text), .unavailable(let text, _),
-             .rateLimited(let text), .invalid(let text), .internalFailure(let text):
+             .rateLimited(let text), .invalid(let text), .internalFailure(let text), .upstream(let text, _):
             text
         }
     }

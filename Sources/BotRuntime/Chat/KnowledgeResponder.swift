@@ -46,6 +46,26 @@ public struct KnowledgeResponder: Responder {
                                promptTokens: prompt, completionTokens: ResponderAnswer.estimatedTokens(reply))
     }
 
+    /// A passage found for a question, with its confidence, as a source.
+    struct Retrieved: Sendable {
+        var source: ChatSource
+        var score: Double
+    }
+
+    /// The best passages of `jars` for `text`, most confident first (for the model responder).
+    static func retrieve(_ text: String, jars: [String], index: KnowledgeIndex, limit: Int) -> [Retrieved] {
+        let query = QueryTerms(text)
+        let corpus = index.corpus
+        let hits = corpus.search(stems: query.stems, jars: Set(jars), limit: candidates)
+        return hits.map { hit in (hit, Confidence.of(hit, stems: query.stems, passageStems: corpus.stems(of: hit.id) ?? [])) }
+            .filter { $0.1 > 0 }.sorted { $0.1 > $1.1 }.prefix(limit).map { hit, score in
+                let rounded = (score * 1000).rounded() / 1000
+                return Retrieved(source: ChatSource(honeyJar: hit.jar, path: hit.path, title: title(hit),
+                                                    excerpt: corpus.excerpt(of: hit.id) ?? excerpt(hit.body), score: rounded),
+                                 score: rounded)
+            }
+    }
+
     static func notSure(_ bot: BotSpec) -> String {
         "I'm not sure I can answer that from what I know, and I'd rather not guess. Could you rephrase it, or ask something else?"
     }

@@ -39,8 +39,12 @@ public struct ResponderAnswer: Sendable {
     public var kind: Kind
     public var promptTokens: Int
     public var completionTokens: Int
+    /// A model asked for a person (its `request_human_handoff` tool), with its reason.
+    public var handoffRequest: String?
 
-    public init(reply: String, confidence: Double, sources: [ChatSource], kind: Kind, promptTokens: Int, completionTokens: Int) {
+    public init(reply: String, confidence: Double, sources: [ChatSource], kind: Kind, promptTokens: Int, completionTokens: Int,
+                handoffRequest: String? = nil) {
+        self.handoffRequest = handoffRequest
         self.reply = reply
         self.confidence = confidence
         self.sources = sources

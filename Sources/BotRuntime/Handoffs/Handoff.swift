@@ -24,6 +24,8 @@ public struct Handoff: Sendable, Hashable {
         case explicitRequest = "explicit_request"
         /// The answer's confidence was below `spec.handoff.confidenceThreshold`.
         case lowConfidence = "low_confidence"
+        /// A model-backed bot called its `request_human_handoff` tool.
+        case model
     }
 
     /// `hof_` + 22 base62 characters.

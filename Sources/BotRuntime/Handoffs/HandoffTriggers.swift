@@ -138,7 +138,11 @@ public enum HandoffTriggers {
 
     /// A low-confidence trigger for an answer (small talk never triggers).
     public static func afterAnswer(_ answer: ResponderAnswer, rules: HandoffSpec) -> HandoffTrigger? {
-        guard rules.enabled, answer.kind != .smallTalk, answer.confidence < rules.confidenceThreshold else { return nil }
+        guard rules.enabled else { return nil }
+        if let reason = answer.handoffRequest {
+            return HandoffTrigger(reason: .model, detail: String(reason.prefix(500)), confidence: answer.confidence)
+        }
+        guard answer.kind != .smallTalk, answer.confidence < rules.confidenceThreshold else { return nil }
         let value = (answer.confidence * 1000).rounded() / 1000
         return HandoffTrigger(reason: .lowConfidence, detail: String(value), confidence: value)
     }

@@ -122,6 +122,9 @@ extension APIError {
         case .unavailable(let message, let retryAfter):
             self = APIError(.serviceUnavailable, code: "bot_unavailable", message: message, headers: [.retryAfter: String(retryAfter)])
         case .internalFailure(let message): self = APIError(.serviceUnavailable, code: "unavailable", message: message)
+        case .upstream(let message, let timedOut):
+            self = timedOut ? APIError(.gatewayTimeout, code: "model_timeout", message: message)
+                : APIError(.badGateway, code: "model_unavailable", message: message)
         }
     }
 }

@@ -20,9 +20,12 @@ public final class ChatRuntime: Service, Sendable {
     /// How often handoffs' SLA targets are checked.
     let slaCheckInterval: Duration
 
+    /// The HTTP client of model endpoints, closed when the runtime stops.
+    let modelClient: HTTPModelClient?
+
     public init(store: RuntimeStore, metrics: any MetricsFactory, logger: Logger, flushInterval: Duration = .milliseconds(50),
                 watchInterval: Duration = .milliseconds(250), slaCheckInterval: Duration = .seconds(1),
-                now: @escaping @Sendable () -> Date = { Date() }) {
+                modelEndpoints: [ModelEndpoint] = [], now: @escaping @Sendable () -> Date = { Date() }) {
         let chatMetrics = ChatMetrics(factory: metrics)
         let directory = BotDirectory(store: store, metrics: chatMetrics)
         let limiter = RateLimiter()
@@ -34,8 +37,12 @@ public final class ChatRuntime: Service, Sendable {
         self.logger = logger
         self.watchInterval = watchInterval
         self.slaCheckInterval = slaCheckInterval
+        let modelClient = modelEndpoints.isEmpty ? nil : HTTPModelClient()
+        self.modelClient = modelClient
         engine = ChatEngine(directory: directory, store: store, limiter: limiter, writer: writer,
-                            responder: KnowledgeResponder(index: directory.knowledge), metrics: chatMetrics, logger: logger, now: now)
+                            responder: KnowledgeResponder(index: directory.knowledge),
+                            modelResponder: modelClient.map { ModelResponder(index: directory.knowledge, client: $0, endpoints: modelEndpoints) },
+                            metrics: chatMetrics, logger: logger, now: now)
         // A change this process commits (an apply, a pause, a key revoked)
         // applies to the very next request.
         store.changes.observe { [directory] in directory.invalidate() }
@@ -65,6 +72,7 @@ public final class ChatRuntime: Service, Sendable {
             try? await gracefulShutdown()
             group.cancelAll()
         }
+        await modelClient?.shutdown()
         logger.info("chat runtime stopped; its last rows are written")
     }
 }

@@ -40,6 +40,7 @@ public final class NectarDaemon: Sendable {
         let source = try settings.source(environment: environment)
         let targets = try settings.webhookTargets(environment: environment)
         let smtp = try settings.smtp(environment: environment)
+        let modelEndpoints = try settings.resolvedModelEndpoints(environment: environment)
         let mailer: SMTPMailSender?
         do {
             mailer = try smtp.map { try SMTPMailSender(settings: $0.settings) }
@@ -60,7 +61,8 @@ public final class NectarDaemon: Sendable {
         let webhook = GitWebhook(secret: settings.webhookSecret(environment: environment))
         var chatLogger = logger
         chatLogger[metadataKey: "component"] = "chat"
-        chat = ChatRuntime(store: store, metrics: metrics, logger: chatLogger, slaCheckInterval: slaCheckInterval, now: now)
+        chat = ChatRuntime(store: store, metrics: metrics, logger: chatLogger, slaCheckInterval: slaCheckInterval,
+                           modelEndpoints: modelEndpoints, now: now)
         var notifyLogger = logger
         notifyLogger[metadataKey: "component"] = "notifications"
         let sender = HTTPWebhookSender()
@@ -73,8 +75,8 @@ public final class NectarDaemon: Sendable {
                               maxAge: .seconds(settings.notificationMaxAge.seconds)),
                 metrics: metrics, logger: notifyLogger, now: now),
             sender: sender)
-        readyTransitions = Self.announceReadyChanges(loop: loop, store: store, configured: Set(targets.map(\.name)), logger: notifyLogger,
-                                                     now: now)
+        readyTransitions = Self.announceReadyChanges(loop: loop, store: store, configured: Set(targets.map(\.name)),
+                                                     endpoints: Set(modelEndpoints.map(\.name)), logger: notifyLogger, now: now)
         let proxies = (try? TrustedProxies.parse(settings.trustedProxies).get()) ?? .none
         let server = NectarRouter(store: store, loop: loop, webhook: webhook, chat: chat.engine, proxies: proxies, metrics: metrics,
                                   renderMetrics: { registry.emitToString() })
@@ -136,7 +138,7 @@ public final class NectarDaemon: Sendable {
     /// Writes `reconcile.failed` (the first failure) and `reconcile.recovered`
     /// to the outbox, and after each success notes in the Ready condition
     /// the webhooks bots name that the daemon does not define.
-    static func announceReadyChanges(loop: ReconcileLoop, store: RuntimeStore, configured: Set<String>, logger: Logger,
+    static func announceReadyChanges(loop: ReconcileLoop, store: RuntimeStore, configured: Set<String>, endpoints: Set<String>, logger: Logger,
                                      now: @escaping @Sendable () -> Date) -> AsyncStream<ReadyTransition>.Continuation {
         // One task writes the transitions in the order the loop made them.
         let (transitions, continuation) = AsyncStream.makeStream(of: ReadyTransition.self)
@@ -155,12 +157,21 @@ public final class NectarDaemon: Sendable {
                             try await store.recordReconcileEvent(.reconcileRecovered, revision: revision, reason: nil, message: message,
                                                                  at: now())
                         }
+                        var notes: [String] = []
                         let missing = try await store.declaredWebhooks().filter { !configured.contains($0.webhook) }
-                        let note = missing.isEmpty ? nil
-                            : "webhooks named by bots but not defined in notifications.webhooks: "
-                            + missing.prefix(5).map { "\($0.webhook) (bot \($0.bot))" }.joined(separator: ", ")
-                            + (missing.count > 5 ? " and \(missing.count - 5) more" : "") + "; their other channels still deliver"
-                        if let note { logger.warning("undefined notification webhooks", metadata: ["detail": "\(note)"]) }
+                        if !missing.isEmpty {
+                            notes.append("webhooks named by bots but not defined in notifications.webhooks: "
+                                + missing.prefix(5).map { "\($0.webhook) (bot \($0.bot))" }.joined(separator: ", ")
+                                + (missing.count > 5 ? " and \(missing.count - 5) more" : "") + "; their other channels still deliver")
+                        }
+                        let undefined = try await store.declaredModelEndpoints().filter { !endpoints.contains($0.endpoint) }
+                        if !undefined.isEmpty {
+                            notes.append("model endpoints named by bots but not defined in models.endpoints: "
+                                + undefined.prefix(5).map { "\($0.endpoint) (bot \($0.bot))" }.joined(separator: ", ")
+                                + (undefined.count > 5 ? " and \(undefined.count - 5) more" : "") + "; those bots answer 503")
+                        }
+                        let note = notes.isEmpty ? nil : notes.joined(separator: "; ")
+                        if let note { logger.warning("undefined notification webhooks or model endpoints", metadata: ["detail": "\(note)"]) }
                         await loop.setReadyNote(note, revision: revision)
                     }
                 } catch {

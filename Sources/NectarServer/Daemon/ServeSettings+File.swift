@@ -49,6 +49,17 @@ extension ServeSettings {
                 webhooks = try Self.webhooks(value, file: file)
                 continue
             }
+            if path == "models.endpoints" {
+                modelEndpoints = try Self.modelEndpoints(value, file: file)
+                continue
+            }
+            if path == "models" {
+                guard case .mapping(let entries) = value.content, entries.allSatisfy({ $0.key.text == "endpoints" }) else {
+                    throw ServeConfigurationError(message: "\(at): models holds one setting, endpoints")
+                }
+                try apply(value, prefix: "models", file: file)
+                continue
+            }
             if known.contains(where: { $0.hasPrefix(path + ".") }) {
                 try apply(value, prefix: path, file: file)
                 continue
@@ -129,6 +140,54 @@ extension ServeSettings {
             }
             result.append(WebhookSetting(name: name, url: url, secretEnv: secretEnv, format: format, timeout: timeout,
                                          routingKeyEnv: routingKeyEnv, zendeskEmail: zendeskEmail, apiTokenEnv: apiTokenEnv))
+        }
+        return result
+    }
+
+    /// `models.endpoints`: names to `{baseURL, apiKeyEnv?, timeout?, maxConcurrency?}`.
+    static func modelEndpoints(_ node: YAMLValue, file: String) throws(ServeConfigurationError) -> [ModelEndpointSetting] {
+        func fail(_ at: YAMLValue, _ message: String) -> ServeConfigurationError {
+            ServeConfigurationError(message: "\(file):\(at.position.line):\(at.position.column): \(message)")
+        }
+        if node.isNull { return [] }
+        guard case .mapping(let pairs) = node.content else { throw fail(node, "models.endpoints must be a mapping of names to endpoints") }
+        var result: [ModelEndpointSetting] = []
+        for (key, value) in pairs {
+            let name = key.text ?? ""
+            let path = "models.endpoints.\(name)"
+            guard name.range(of: #"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"#, options: .regularExpression) != nil else {
+                throw fail(key, "an endpoint name is a lowercase DNS label such as local-llm, found \"\(name)\"")
+            }
+            guard case .mapping(let fields) = value.content else { throw fail(value, "\(path) must be a mapping with baseURL") }
+            var setting = ModelEndpointSetting(name: name, baseURL: "")
+            for (fieldKey, fieldValue) in fields {
+                let field = fieldKey.text ?? ""
+                guard let text = fieldValue.text, !fieldValue.isNull else { throw fail(fieldValue, "\(path).\(field) must be a single value") }
+                switch field {
+                case "baseURL":
+                    guard text.hasPrefix("http://") || text.hasPrefix("https://"), URL(string: text) != nil else {
+                        throw fail(fieldValue, "\(path).baseURL must be an http or https URL such as http://127.0.0.1:11434/v1")
+                    }
+                    setting.baseURL = text
+                case "apiKeyEnv":
+                    guard !text.isEmpty else { throw fail(fieldValue, "\(path).apiKeyEnv must name an environment variable") }
+                    setting.apiKeyEnv = text
+                case "timeout":
+                    guard let value = SpecDuration(parsing: text), (1...3600).contains(value.seconds) else {
+                        throw fail(fieldValue, "\(path).timeout must be a duration from 1s to 1h")
+                    }
+                    setting.timeout = value
+                case "maxConcurrency":
+                    guard let value = Int(text), (1...1000).contains(value) else {
+                        throw fail(fieldValue, "\(path).maxConcurrency must be a whole number from 1 to 1000")
+                    }
+                    setting.maxConcurrency = value
+                default:
+                    throw fail(fieldKey, "unknown setting \(path).\(field); an endpoint has baseURL, apiKeyEnv, timeout and maxConcurrency")
+                }
+            }
+            guard !setting.baseURL.isEmpty else { throw fail(key, "\(path) needs a baseURL") }
+            result.append(setting)
         }
         return result
     }

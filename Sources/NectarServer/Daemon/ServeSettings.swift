@@ -58,6 +58,8 @@ public struct ServeSettings: Sendable, Equatable {
     public var publicURL: String?
     /// Webhooks that bots name in `spec.handoff.notify.webhooks`.
     public var webhooks: [WebhookSetting] = []
+    /// Model endpoints that bots name in `spec.model.endpoint`.
+    public var modelEndpoints: [ModelEndpointSetting] = []
     /// Webhooks that get `reconcile.failed` and `reconcile.recovered`.
     public var reconcileWebhooks: [String] = []
     /// The SMTP relay (no e-mail when `smtpHost` is unset).
@@ -287,6 +289,22 @@ public struct ServeSettings: Sendable, Equatable {
         return ReconcileSource(location: location, branch: branch, path: path)
     }
 
+    /// The model endpoints with their keys read from the environment; a key
+    /// variable that is named but unset is an error.
+    public func resolvedModelEndpoints(environment: [String: String]) throws(ServeConfigurationError) -> [ModelEndpoint] {
+        try modelEndpoints.map { setting throws(ServeConfigurationError) in
+            var key: String?
+            if let variable = setting.apiKeyEnv {
+                guard let value = environment[variable], !value.isEmpty else {
+                    throw ServeConfigurationError(message: "models.endpoints.\(setting.name).apiKeyEnv names \(variable), which is not set; set it to the endpoint's API key")
+                }
+                key = value
+            }
+            return ModelEndpoint(name: setting.name, baseURL: setting.baseURL, apiKey: key, timeout: .seconds(setting.timeout.seconds),
+                                 maxConcurrency: setting.maxConcurrency)
+        }
+    }
+
     /// The notification webhooks with their secrets read from the
     /// environment; a secret variable that is unset or empty is an error.
     public func webhookTargets(environment: [String: String]) throws(ServeConfigurationError) -> [WebhookTarget] {
@@ -396,5 +414,25 @@ public struct WebhookSetting: Sendable, Hashable {
         self.format = format
         self.timeout = timeout
         self.routingKeyEnv = routingKeyEnv
+    }
+}
+
+/// One `models.endpoints.NAME` entry of the configuration file.
+public struct ModelEndpointSetting: Sendable, Hashable {
+    public var name: String
+    /// E.g. `http://127.0.0.1:11434/v1`.
+    public var baseURL: String
+    /// The environment variable holding the API key (optional).
+    public var apiKeyEnv: String?
+    public var timeout: SpecDuration
+    public var maxConcurrency: Int
+
+    public init(name: String, baseURL: String, apiKeyEnv: String? = nil, timeout: SpecDuration = SpecDuration(seconds: 60),
+                maxConcurrency: Int = 4) {
+        self.name = name
+        self.baseURL = baseURL
+        self.apiKeyEnv = apiKeyEnv
+        self.timeout = timeout
+        self.maxConcurrency = maxConcurrency
     }
 }

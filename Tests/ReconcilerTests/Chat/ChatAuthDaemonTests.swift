@@ -40,10 +40,11 @@ import Testing
                 of: "  honeyJars:", with: "  model: {provider: openai, endpoint: local-llm, name: llama3}\n  honeyJars:"),
         ])
         let admin = try harness.token("alice")
-        // A model-backed bot is not answered from the knowledge index in its place.
+        // A model-backed bot is not answered from the knowledge index in its
+        // place when the daemon defines no model endpoints.
         let modelled = try await harness.chat("modelled", "hello", key: try harness.key("modelled"))
         #expect(modelled.status == 503)
-        #expect(modelled.text.contains("model provider openai"), "\(modelled.text)")
+        #expect(modelled.text.contains("defines no model endpoints"), "\(modelled.text)")
         let maintenance = try await harness.chat("resting", "hello", key: try harness.key("resting"))
         #expect(maintenance.status == 503)
         #expect(maintenance.headers["retry-after"] != nil)

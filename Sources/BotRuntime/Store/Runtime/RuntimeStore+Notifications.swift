@@ -50,6 +50,16 @@ extension RuntimeStore: NotificationStateStore {
         }
     }
 
+    /// Every model endpoint live bots name (`spec.model.endpoint`), with the bot.
+    public func declaredModelEndpoints() async throws(StoreError) -> [(bot: String, endpoint: String)] {
+        try await read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT name AS bot, json_extract(spec, '$.model.endpoint') AS endpoint FROM bot
+                WHERE deleted_at IS NULL AND json_extract(spec, '$.model.provider') = 'openai' ORDER BY name
+                """).compactMap { row in (row["endpoint"] as String?).map { (bot: row["bot"] as String, endpoint: $0) } }
+        }
+    }
+
     public func inbox(operator name: String, visibleBots: Set<String>?, limit: Int,
                       cursor: InboxCursor?) async throws(StoreError) -> InboxPage {
         try await read { db in

@@ -1,0 +1,134 @@
+import Foundation
+
+/// An OpenAI-compatible endpoint of the daemon's configuration (never in git).
+public struct ModelEndpoint: Sendable, Hashable {
+    public var name: String
+    /// E.g. `http://127.0.0.1:11434/v1`; `/chat/completions` is appended.
+    public var baseURL: String
+    /// Sent as `Authorization: Bearer` (from the variable `apiKeyEnv` names).
+    public var apiKey: String?
+    public var timeout: Duration
+    /// Requests in flight to it at most; more wait briefly, then get a 503.
+    public var maxConcurrency: Int
+
+    public init(name: String, baseURL: String, apiKey: String?, timeout: Duration, maxConcurrency: Int) {
+        self.name = name
+        self.baseURL = baseURL
+        self.apiKey = apiKey
+        self.timeout = timeout
+        self.maxConcurrency = maxConcurrency
+    }
+}
+
+/// One chat completion request to a model endpoint.
+public struct ModelRequest: Sendable {
+    public struct Message: Sendable, Hashable {
+        public var role: String
+        public var content: String
+    }
+
+    public var endpoint: ModelEndpoint
+    public var model: String
+    public var messages: [Message]
+    /// Offer the `request_human_handoff(reason)` tool.
+    public var offerHandoff: Bool
+}
+
+/// What the model answered.
+public struct ModelCompletion: Sendable {
+    public var content: String
+    /// The reason given when the model called `request_human_handoff`.
+    public var handoffReason: String?
+    public var promptTokens: Int
+    public var completionTokens: Int
+
+    public init(content: String, handoffReason: String?, promptTokens: Int, completionTokens: Int) {
+        self.content = content
+        self.handoffReason = handoffReason
+        self.promptTokens = promptTokens
+        self.completionTokens = completionTokens
+    }
+}
+
+/// Why a model endpoint gave no answer, in one sentence without the
+/// endpoint's URL or key.
+public enum ModelFailure: Error, Sendable, Equatable {
+    /// Refused, 429/5xx after a retry, or a malformed answer (502).
+    case badGateway(String)
+    /// No answer within the endpoint's timeout (504).
+    case timeout(String)
+    /// The endpoint's concurrency limit is reached (503 with Retry-After).
+    case busy(String)
+}
+
+/// Talks to OpenAI-compatible endpoints: the daemon's HTTP client, an
+/// outside service the engine reaches through this protocol.
+public protocol ModelClient: Sendable {
+    func complete(_ request: ModelRequest) async throws(ModelFailure) -> ModelCompletion
+}
+
+/// The `openai` responder: the bot's system prompt, the best passages of its
+/// honey jars (the knowledge responder's retrieval) with their sources and
+/// instructions to answer from them, the conversation so far, the question;
+/// sent to the bot's endpoint. Confidence comes from retrieval (0 when
+/// nothing was found and the bot has honey jars).
+public struct ModelResponder: Responder {
+    static let passages = 3
+    let index: KnowledgeIndex
+    let client: any ModelClient
+    let endpoints: [String: ModelEndpoint]
+
+    public init(index: KnowledgeIndex, client: any ModelClient, endpoints: [ModelEndpoint]) {
+        self.index = index
+        self.client = client
+        self.endpoints = Dictionary(endpoints.map { ($0.name, $0) }) { first, _ in first }
+    }
+
+    public func answer(_ question: ResponderQuestion) async throws -> ResponderAnswer {
+        let bot = question.bot
+        guard let name = bot.model.endpoint, let endpoint = endpoints[name] else {
+            throw ChatFailure.unavailable("bot \(bot.name) names model endpoint \(bot.model.endpoint ?? "?"), which this daemon does not define (models.endpoints)",
+                                          retryAfter: 300)
+        }
+        let retrieved = KnowledgeResponder.retrieve(question.text, jars: bot.honeyJars, index: index, limit: Self.passages)
+        let confidence = retrieved.first?.score ?? (bot.honeyJars.isEmpty ? 1 : 0)
+        let request = ModelRequest(endpoint: endpoint, model: bot.model.name ?? "", messages: Self.messages(question, passages: retrieved),
+                                   offerHandoff: bot.handoff.enabled)
+        let completion: ModelCompletion
+        do {
+            completion = try await client.complete(request)
+        } catch .badGateway(let message) {
+            throw ChatFailure.upstream("the model endpoint \(name) of bot \(bot.name) failed: \(message)", timedOut: false)
+        } catch .timeout(let message) {
+            throw ChatFailure.upstream("the model endpoint \(name) of bot \(bot.name) did not answer in time: \(message)", timedOut: true)
+        } catch .busy(let message) {
+            throw ChatFailure.unavailable("the model endpoint \(name) is busy: \(message)", retryAfter: 5)
+        }
+        let reply = completion.content.isEmpty && completion.handoffReason != nil ? "" : completion.content
+        return ResponderAnswer(reply: reply, confidence: (confidence * 1000).rounded() / 1000, sources: retrieved.map(\.source),
+                               kind: .answer, promptTokens: completion.promptTokens, completionTokens: completion.completionTokens,
+                               handoffRequest: completion.handoffReason)
+    }
+
+    /// System prompt with passages and instructions, history, question.
+    static func messages(_ question: ResponderQuestion, passages: [KnowledgeResponder.Retrieved]) -> [ModelRequest.Message] {
+        var system = question.bot.systemPrompt.trimmingCharacters(in: .whitespacesAndNewlines)
+        if !question.bot.honeyJars.isEmpty {
+            system += system.isEmpty ? "" : "\n\n"
+            if passages.isEmpty {
+                system += "No passage of your knowledge base matches this question. Say that you do not know rather than guess."
+            } else {
+                system += "Answer from the passages below, and name the source you used. If they do not cover the question, say so instead of guessing.\n"
+                for (index, passage) in passages.enumerated() {
+                    system += "\n[\(index + 1)] \(passage.source.title) (\(passage.source.path))\n\(passage.source.excerpt)\n"
+                }
+            }
+        }
+        var messages: [ModelRequest.Message] = system.isEmpty ? [] : [.init(role: "system", content: system)]
+        for message in question.history where message.role == .user || message.role == .assistant || message.role == .operator {
+            messages.append(.init(role: message.role == .user ? "user" : "assistant", content: message.text))
+        }
+        messages.append(.init(role: "user", content: question.text))
+        return messages
+    }
+}

@@ -1,0 +1,212 @@
+import BotRuntime
+import Foundation
+import Hummingbird
+import Logging
+import NectarServer
+import Synchronization
+import Testing
+@testable import Reconciler
+
+/// A small OpenAI-compatible server on loopback, speaking the real wire
+/// format: it records each request and answers by the model's name.
+final class FakeModelServer: Sendable {
+    private let received = Mutex<[Data]>([])
+    private let headers = Mutex<[[String: String]]>([])
+    private let task = Mutex<Task<Void, any Error>?>(nil)
+    private let flakyCalls = Atomic<Int>(0)
+    let port: Int
+
+    var requests: [[String: Any]] {
+        received.withLock { $0 }.map { (try? JSONSerialization.jsonObject(with: $0)) as? [String: Any] ?? [:] }
+    }
+    var requestHeaders: [[String: String]] { headers.withLock { $0 } }
+
+    init() async throws {
+        let router = Router()
+        let box = FakeModelBox()
+        router.post("v1/chat/completions") { request, _ -> Response in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            var fields: [String: String] = [:]
+            for field in request.headers { fields[field.name.canonicalName] = field.value }
+            guard let server = box.server else { return Response(status: .internalServerError) }
+            return try await server.answer(Data(body.readableBytesView), headers: fields)
+        }
+        let bound = Mutex<Int?>(nil)
+        var logger = Logger(label: "fake-model")
+        logger.logLevel = .error
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { channel in bound.withLock { $0 = channel.localAddress?.port } }, logger: logger)
+        let running = Task { try await app.runService(gracefulShutdownSignals: []) }
+        var port: Int?
+        for _ in 0..<200 where port == nil {
+            port = bound.withLock { $0 }
+            if port == nil { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        self.port = try #require(port)
+        task.withLock { $0 = running }
+        box.server = self
+    }
+
+    func answer(_ body: Data, headers: [String: String]) async throws -> Response {
+        received.withLock { $0.append(body) }
+        let request = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:]
+        self.headers.withLock { $0.append(headers) }
+        let model = request["model"] as? String ?? ""
+        func json(_ object: [String: Any], status: HTTPResponse.Status = .ok) throws -> Response {
+            Response(status: status, headers: [.contentType: "application/json"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: object))))
+        }
+        func completion(_ message: [String: Any]) throws -> Response {
+            try json(["id": "chatcmpl-fake", "object": "chat.completion", "created": 1_700_000_000, "model": model,
+                      "choices": [["index": 0, "message": message, "finish_reason": message["tool_calls"] == nil ? "stop" : "tool_calls"]],
+                      "usage": ["prompt_tokens": 120, "completion_tokens": 12, "total_tokens": 132]])
+        }
+        switch model {
+        case "handoff-model":
+            return try completion(["role": "assistant", "content": NSNull(), "tool_calls": [[
+                "id": "call_1", "type": "function",
+                "function": ["name": "request_human_handoff", "arguments": #"{"reason": "the user is upset about a damaged order"}"#],
+            ]]])
+        case "broken-model":
+            return try json(["error": ["message": "internal error", "type": "server_error"]], status: .internalServerError)
+        case "flaky-model":
+            if flakyCalls.add(1, ordering: .relaxed).newValue == 1 {
+                return try json(["error": ["message": "overloaded"]], status: .serviceUnavailable)
+            }
+            return try completion(["role": "assistant", "content": "Second time lucky."])
+        case "slow-model":
+            try await Task.sleep(for: .seconds(3))
+            return try completion(["role": "assistant", "content": "too late"])
+        case "garbage-model":
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{\"choices\": 42")))
+        default:
+            return try completion(["role": "assistant", "content": "Standard delivery takes three to five working days [1]."])
+        }
+    }
+
+    func stop() { task.withLock { $0?.cancel() } }
+}
+
+final class FakeModelBox: @unchecked Sendable {
+    weak var server: FakeModelServer?
+}
+
+/// Model-backed bots (`spec.model.provider: openai`) against a real
+/// OpenAI-compatible server on loopback: what nectar sends, what it makes
+/// of the answer, the handoff tool, and every failure.
+@Suite struct ModelResponderDaemonTests {
+    static func bot(_ name: String, model: String, endpoint: String = "local-llm") -> String {
+        """
+        apiVersion: nectar/v1
+        kind: Bot
+        metadata: {name: \(name), owner: team-support}
+        spec:
+          systemPrompt: You are the shop's friendly assistant.
+          model: {provider: openai, endpoint: \(endpoint), name: \(model)}
+          honeyJars: [shop]
+          maxConversationLength: 2
+          rateLimits: {perHour: 1000, perDay: 10000}
+
+        """
+    }
+
+    static func start(_ server: FakeModelServer) async throws -> DaemonHarness {
+        let harness = try DaemonHarness()
+        var files = ChatFixture.files([
+            "model-bot": bot("model-bot", model: "echo-model"), "handoff-bot": bot("handoff-bot", model: "handoff-model"),
+            "broken-bot": bot("broken-bot", model: "broken-model"), "flaky-bot": bot("flaky-bot", model: "flaky-model"),
+            "slow-bot": bot("slow-bot", model: "slow-model"), "garbage-bot": bot("garbage-bot", model: "garbage-model"),
+            "lost-bot": bot("lost-bot", model: "echo-model", endpoint: "nowhere"),
+        ])
+        files["bots/operators.yaml"] = HandoffFixture.operators
+        try harness.commit(files)
+        var settings = harness.settings()
+        settings.modelEndpoints = [ModelEndpointSetting(name: "local-llm", baseURL: "http://127.0.0.1:\(server.port)/v1", apiKeyEnv: "LLM_KEY",
+                                                        timeout: SpecDuration(seconds: 1), maxConcurrency: 2)]
+        try await harness.start(settings, environment: ["LLM_KEY": "sk-local-0123456789"])
+        return harness
+    }
+
+    @Test func aModelBotAnswersGroundedInItsHoneyJarsWithHistoryAndTheHandoffTool() async throws {
+        let server = try await FakeModelServer()
+        defer { server.stop() }
+        let harness = try await Self.start(server)
+        let key = try harness.key("model-bot")
+
+        let first = try await harness.chat("model-bot", "How long does standard delivery take?", key: key)
+        #expect(first.status == 200, "\(first.text)")
+        #expect(first.json["reply"] as? String == "Standard delivery takes three to five working days [1].")
+        let confidence = try #require(first.json["confidence"] as? Double)
+        #expect(confidence > 0.3, "confidence comes from retrieval")
+        #expect((first.json["sources"] as? [[String: Any]])?.first?["path"] as? String == "knowledge/shop/shipping.md")
+
+        let request = try #require(server.requests.first)
+        #expect(request["model"] as? String == "echo-model")
+        #expect(server.requestHeaders.first?["authorization"] == "Bearer sk-local-0123456789")
+        let messages = try #require(request["messages"] as? [[String: Any]])
+        let system = try #require(messages.first?["content"] as? String)
+        #expect(messages.first?["role"] as? String == "system")
+        #expect(system.hasPrefix("You are the shop's friendly assistant."))
+        #expect(system.contains("Answer from the passages below") && system.contains("[1] ") && system.contains("(knowledge/shop/shipping.md)"))
+        #expect(system.contains("three to five working days"), "the passage itself is sent")
+        #expect(messages.last?["role"] as? String == "user" && messages.last?["content"] as? String == "How long does standard delivery take?")
+        let tool = ((request["tools"] as? [[String: Any]])?.first?["function"] as? [String: Any])
+        #expect(tool?["name"] as? String == "request_human_handoff")
+        #expect(((tool?["parameters"] as? [String: Any])?["required"] as? [String]) == ["reason"])
+
+        // History, cut to maxConversationLength (2): the last exchange only.
+        let conversation = try #require(first.json["conversationId"] as? String)
+        _ = try await harness.chat("model-bot", "And international orders?", key: key, conversation: conversation)
+        _ = try await harness.chat("model-bot", "Can I return opened honey?", key: key, conversation: conversation)
+        let third = try #require(server.requests.last?["messages"] as? [[String: Any]])
+        #expect(third.dropFirst().map { $0["role"] as? String } == ["user", "assistant", "user"], "\(third)")
+        #expect(third[1]["content"] as? String == "And international orders?")
+
+        // The model asks for a person through the tool: a handoff, reason `model`.
+        let handoff = try await harness.chat("handoff-bot", "This is the third broken jar!", key: try harness.key("handoff-bot"))
+        #expect(handoff.status == 200, "\(handoff.text)")
+        let opened = try #require(harness.handoff(of: handoff))
+        #expect(opened["reason"] as? String == "model")
+        let detail = try await harness.handoffDetail(opened["id"] as! String, token: try harness.token("alice"))
+        #expect((detail["handoff"] as? [String: Any])?["reasonDetail"] as? String == "the user is upset about a damaged order")
+
+        // Token usage from the model is stored with the usage row.
+        try await harness.daemon?.chat.flush()
+        #expect(Int(try ReconcileSQL.strings(path: harness.dbPath, "SELECT count(*) FROM usage_event WHERE prompt_tokens = 120 AND completion_tokens = 12").first ?? "0") ?? 0 >= 3)
+        try await harness.stop()
+    }
+
+    @Test func failuresAreCleanErrorsNeverHangsOrInternals() async throws {
+        let server = try await FakeModelServer()
+        defer { server.stop() }
+        let harness = try await Self.start(server)
+        func ask(_ bot: String) async throws -> DaemonHarness.HTTPResult {
+            try await harness.chat(bot, "When do orders ship?", key: try harness.key(bot))
+        }
+        let broken = try await ask("broken-bot")
+        #expect(broken.status == 502 && broken.errorCode == "model_unavailable", "\(broken.text)")
+        #expect(broken.text.contains("HTTP 500") && !broken.text.contains("127.0.0.1") && !broken.text.contains("sk-local"))
+        #expect(server.requests.filter { $0["model"] as? String == "broken-model" }.count == 2, "a 5xx is retried once")
+
+        let flaky = try await ask("flaky-bot")
+        #expect(flaky.status == 200 && flaky.json["reply"] as? String == "Second time lucky.", "\(flaky.text)")
+
+        let slow = try await ask("slow-bot")
+        #expect(slow.status == 504 && slow.errorCode == "model_timeout", "\(slow.text)")
+        let garbage = try await ask("garbage-bot")
+        #expect(garbage.status == 502 && garbage.text.contains("not a chat completion"), "\(garbage.text)")
+        let lost = try await ask("lost-bot")
+        #expect(lost.status == 503 && lost.text.contains("nowhere"), "\(lost.text)")
+
+        // The OpenAI route answers in OpenAI's error shape.
+        let openAI = try await harness.request("POST", "/v1/chat/completions", token: try harness.key("broken-bot"), body: try JSONSerialization.data(
+            withJSONObject: ["model": "broken-bot", "messages": [["role": "user", "content": "hi there, when do orders ship?"]]]))
+        #expect(openAI.status == 502)
+        #expect(((openAI.json["error"] as? [String: Any])?["type"] as? String) == "server_error")
+
+        // A bot naming an endpoint the daemon does not define is named in the Ready condition.
+        let status = try await harness.status(token: try harness.token("alice"))
+        #expect((condition("Ready", in: status)["message"] as? String)?.contains("nowhere (bot lost-bot); those bots answer 503") == true)
+        try await harness.stop()
+    }
+}
