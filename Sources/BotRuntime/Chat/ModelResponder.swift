@@ -32,6 +32,8 @@ public struct ModelRequest: Sendable {
     public var messages: [Message]
     /// Offer the `request_human_handoff(reason)` tool.
     public var offerHandoff: Bool
+    public var temperature: Double?
+    public var maxTokens: Int?
 }
 
 /// What the model answered.
@@ -93,22 +95,30 @@ public struct ModelResponder: Responder {
         let retrieved = KnowledgeResponder.retrieve(question.text, jars: bot.honeyJars, index: index, limit: Self.passages)
         let confidence = retrieved.first?.score ?? (bot.honeyJars.isEmpty ? 1 : 0)
         let request = ModelRequest(endpoint: endpoint, model: bot.model.name ?? "", messages: Self.messages(question, passages: retrieved),
-                                   offerHandoff: bot.handoff.enabled)
+                                   offerHandoff: bot.handoff.enabled, temperature: bot.model.temperature, maxTokens: bot.model.maxTokens)
         let completion: ModelCompletion
         do {
             completion = try await client.complete(request)
-        } catch .badGateway(let message) {
-            throw ChatFailure.upstream("the model endpoint \(name) of bot \(bot.name) failed: \(message)", timedOut: false)
-        } catch .timeout(let message) {
-            throw ChatFailure.upstream("the model endpoint \(name) of bot \(bot.name) did not answer in time: \(message)", timedOut: true)
-        } catch .busy(let message) {
-            throw ChatFailure.unavailable("the model endpoint \(name) is busy: \(message)", retryAfter: 5)
+        } catch {
+            let failure: ChatFailure = switch error {
+            case .badGateway(let message): .upstream("the model endpoint \(name) of bot \(bot.name) failed: \(message)", timedOut: false)
+            case .timeout(let message): .upstream("the model endpoint \(name) of bot \(bot.name) did not answer in time: \(message)", timedOut: true)
+            case .busy(let message): .unavailable("the model endpoint \(name) is busy: \(message)", retryAfter: 5)
+            }
+            guard bot.model.fallback == .knowledge else { throw failure }
+            // The honey jars answer instead, and say so.
+            var answer = try await KnowledgeResponder(index: index).answer(question)
+            if answer.kind == .answer { answer.reply = Self.fallbackNotice + answer.reply }
+            answer.fallback = true
+            return answer
         }
         let reply = completion.content.isEmpty && completion.handoffReason != nil ? "" : completion.content
         return ResponderAnswer(reply: reply, confidence: (confidence * 1000).rounded() / 1000, sources: retrieved.map(\.source),
                                kind: .answer, promptTokens: completion.promptTokens, completionTokens: completion.completionTokens,
                                handoffRequest: completion.handoffReason)
     }
+
+    static let fallbackNotice = "Our assistant is unavailable right now, so here is what our help pages say: "
 
     /// System prompt with passages and instructions, history, question.
     static func messages(_ question: ResponderQuestion, passages: [KnowledgeResponder.Retrieved]) -> [ModelRequest.Message] {

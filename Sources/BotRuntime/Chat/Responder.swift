@@ -41,6 +41,8 @@ public struct ResponderAnswer: Sendable {
     public var completionTokens: Int
     /// A model asked for a person (its `request_human_handoff` tool), with its reason.
     public var handoffRequest: String?
+    /// The model endpoint failed and the knowledge responder answered instead.
+    public var fallback = false
 
     public init(reply: String, confidence: Double, sources: [ChatSource], kind: Kind, promptTokens: Int, completionTokens: Int,
                 handoffRequest: String? = nil) {

@@ -74,12 +74,28 @@ public struct ModelSpec: Sendable, Hashable, Codable {
     public var endpoint: String?
     /// For `openai`: the model name sent to the endpoint.
     public var name: String?
+    /// For `openai`: sampling temperature (0 to 2); the endpoint's default when unset.
+    public var temperature: Double?
+    /// For `openai`: the most tokens of an answer; the endpoint's default when unset.
+    public var maxTokens: Int?
+    /// For `openai`: answer from the honey jars when the endpoint fails.
+    public var fallback: Fallback?
 
     /// Creates a model choice; the default is the embedded knowledge responder.
-    public init(provider: Provider = .knowledge, endpoint: String? = nil, name: String? = nil) {
+    public init(provider: Provider = .knowledge, endpoint: String? = nil, name: String? = nil, temperature: Double? = nil,
+                maxTokens: Int? = nil, fallback: Fallback? = nil) {
         self.provider = provider
         self.endpoint = endpoint
         self.name = name
+        self.temperature = temperature
+        self.maxTokens = maxTokens
+        self.fallback = fallback
+    }
+
+    /// What answers when a model endpoint fails.
+    public enum Fallback: String, Sendable, Hashable, Codable, CaseIterable {
+        /// The embedded knowledge responder, saying that it stands in.
+        case knowledge
     }
 
     /// Responder kinds.

@@ -90,8 +90,11 @@ extension ModelSpec: CanonicalJSONEncodable {
     public func writeCanonical(to w: inout CanonicalJSONWriter) {
         w.beginObject()
         if let endpoint { w.key("endpoint"); w.string(endpoint) }
+        if let fallback { w.key("fallback"); w.string(fallback.rawValue) }
+        if let maxTokens { w.key("maxTokens"); w.int(maxTokens) }
         if let name { w.key("name"); w.string(name) }
         w.key("provider"); w.string(provider.rawValue)
+        if let temperature { w.key("temperature"); w.double(temperature) }
         w.endObject()
     }
 }

@@ -94,6 +94,8 @@ final class HTTPModelClient: ModelClient {
             "model": request.model,
             "messages": request.messages.map { ["role": $0.role, "content": $0.content] },
         ]
+        if let temperature = request.temperature { object["temperature"] = temperature }
+        if let maxTokens = request.maxTokens { object["max_tokens"] = maxTokens }
         if request.offerHandoff {
             object["tools"] = [[
                 "type": "function",

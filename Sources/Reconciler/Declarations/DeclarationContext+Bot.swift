@@ -67,6 +67,9 @@ extension DeclarationContext {
         }
         model.endpoint = reader.optional(fields, "endpoint", &valid, { reader.string($0, $1, maxLength: 253) })
         model.name = reader.optional(fields, "name", &valid, { reader.string($0, $1, maxLength: 253) })
+        model.temperature = reader.optional(fields, "temperature", &valid, { reader.number($0, $1, in: 0...2) })
+        model.maxTokens = reader.optional(fields, "maxTokens", &valid, { reader.integer($0, $1, in: 1...1_000_000) })
+        model.fallback = reader.optional(fields, "fallback", &valid, { reader.choice($0, $1, as: ModelSpec.Fallback.self) })
         guard valid else { return nil }
         switch model.provider {
         case .openai:
@@ -75,7 +78,7 @@ extension DeclarationContext {
                 valid = false
             }
         case .knowledge:
-            for field in ["endpoint", "name"] {
+            for field in ["endpoint", "name", "temperature", "maxTokens", "fallback"] {
                 if let value = fields[field] {
                     reader.report(value, "spec.model.\(field) applies only to provider openai; the knowledge responder has no \(field)")
                     valid = false

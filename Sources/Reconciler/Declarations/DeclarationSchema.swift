@@ -24,7 +24,7 @@ public enum DeclarationSchema {
             "displayName", "description", "systemPrompt", "model", "honeyJars", "visibility", "status",
             "maxConversationLength", "confidenceThreshold", "rateLimits", "handoff", "apiKeys",
         ]
-        objects["Bot.spec.model"] = ["provider", "endpoint", "name"]
+        objects["Bot.spec.model"] = ["provider", "endpoint", "name", "temperature", "maxTokens", "fallback"]
         objects["Bot.spec.rateLimits"] = ["perHour", "perDay"]
         objects["Bot.spec.handoff"] = ["enabled", "keywords", "confidenceThreshold", "urgency", "notify", "sla"]
         objects["Bot.spec.handoff.urgency"] = ["critical", "high", "medium", "low"]

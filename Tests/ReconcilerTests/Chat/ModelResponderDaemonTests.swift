@@ -6,6 +6,9 @@ import NectarServer
 import Synchronization
 import Testing
 @testable import Reconciler
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// A small OpenAI-compatible server on loopback, speaking the real wire
 /// format: it records each request and answers by the model's name.
@@ -95,14 +98,14 @@ final class FakeModelBox: @unchecked Sendable {
 /// OpenAI-compatible server on loopback: what nectar sends, what it makes
 /// of the answer, the handoff tool, and every failure.
 @Suite struct ModelResponderDaemonTests {
-    static func bot(_ name: String, model: String, endpoint: String = "local-llm") -> String {
+    static func bot(_ name: String, model: String, endpoint: String = "local-llm", extra: String = "") -> String {
         """
         apiVersion: nectar/v1
         kind: Bot
         metadata: {name: \(name), owner: team-support}
         spec:
           systemPrompt: You are the shop's friendly assistant.
-          model: {provider: openai, endpoint: \(endpoint), name: \(model)}
+          model: {provider: openai, endpoint: \(endpoint), name: \(model)\(extra)}
           honeyJars: [shop]
           maxConversationLength: 2
           rateLimits: {perHour: 1000, perDay: 10000}
@@ -117,6 +120,7 @@ final class FakeModelBox: @unchecked Sendable {
             "broken-bot": bot("broken-bot", model: "broken-model"), "flaky-bot": bot("flaky-bot", model: "flaky-model"),
             "slow-bot": bot("slow-bot", model: "slow-model"), "garbage-bot": bot("garbage-bot", model: "garbage-model"),
             "lost-bot": bot("lost-bot", model: "echo-model", endpoint: "nowhere"),
+            "fallback-bot": bot("fallback-bot", model: "broken-model", extra: ", temperature: 0.2, maxTokens: 300, fallback: knowledge"),
         ])
         files["bots/operators.yaml"] = HandoffFixture.operators
         try harness.commit(files)
@@ -197,6 +201,28 @@ final class FakeModelBox: @unchecked Sendable {
         #expect(garbage.status == 502 && garbage.text.contains("not a chat completion"), "\(garbage.text)")
         let lost = try await ask("lost-bot")
         #expect(lost.status == 503 && lost.text.contains("nowhere"), "\(lost.text)")
+
+        // With fallback: knowledge the honey jars answer, and say so; the
+        // request carried the declared temperature and token limit.
+        let fallback = try await ask("fallback-bot")
+        #expect(fallback.status == 200, "\(fallback.text)")
+        #expect((fallback.json["reply"] as? String)?.hasPrefix("Our assistant is unavailable right now") == true, "\(fallback.json)")
+        let sent = try #require(server.requests.last { $0["model"] as? String == "broken-model" && $0["temperature"] != nil })
+        #expect(sent["temperature"] as? Double == 0.2 && sent["max_tokens"] as? Int == 300)
+
+        // The endpoint's concurrency limit (2, and 8 waiting): the rest are refused with 503 and Retry-After.
+        let configuration = URLSessionConfiguration.default
+        configuration.httpMaximumConnectionsPerHost = 16
+        let session = URLSession(configuration: configuration)
+        let slowKey = try harness.key("slow-bot")
+        let burst = try await withThrowingTaskGroup(of: DaemonHarness.HTTPResult.self) { group in
+            for _ in 0..<12 { group.addTask { try await harness.chat("slow-bot", "When do orders ship?", key: slowKey, session: session) } }
+            return try await group.reduce(into: [DaemonHarness.HTTPResult]()) { $0.append($1) }
+        }
+        let refused = burst.filter { $0.status == 503 }
+        #expect(refused.count == 2 && refused.allSatisfy { $0.headers["retry-after"] != nil && $0.text.contains("busy") },
+                "\(burst.map(\.status))")
+        #expect(burst.filter { $0.status == 504 }.count == 10)
 
         // The OpenAI route answers in OpenAI's error shape.
         let openAI = try await harness.request("POST", "/v1/chat/completions", token: try harness.key("broken-bot"), body: try JSONSerialization.data(
