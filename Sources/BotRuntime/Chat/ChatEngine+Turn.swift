@@ -50,7 +50,9 @@ extension ChatEngine {
         }
         let memory = Array((request.history ?? conversation.history).suffix(spec.maxConversationLength))
         let responder = spec.model.provider == .openai ? (modelResponder ?? self.responder) : self.responder
-        let answer = try await responder.answer(ResponderQuestion(bot: spec, text: request.message, history: memory))
+        var question = ResponderQuestion(bot: spec, text: request.message, history: memory)
+        question.onDelta = request.onDelta
+        let answer = try await responder.answer(question)
         if let late = HandoffTriggers.afterAnswer(answer, rules: spec.handoff), let text {
             return try await handOff(request, caller: caller, conversation: conversation, trigger: late, text: text, answer: answer,
                                      at: at)

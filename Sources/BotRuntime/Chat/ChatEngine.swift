@@ -67,7 +67,15 @@ public final class ChatEngine: Sendable {
                 return ChatResult(outcome: .success(reply), rate: status)
             }
         } catch let failure as ChatFailure {
+            // A model endpoint's failure is counted like any failed answer.
+            if case .upstream = failure {
+                record(request, caller: caller, conversation: request.conversationID, outcome: .error, answer: nil, at: at)
+            }
             return ChatResult(outcome: .failure(failure), rate: rate)
+        } catch is CancellationError {
+            // The client of a streamed answer went away; the turn is recorded.
+            record(request, caller: caller, conversation: request.conversationID, outcome: .error, answer: nil, at: at)
+            return ChatResult(outcome: .failure(.internalFailure("the client went away")), rate: rate)
         } catch {
             logger.error("chat turn failed", metadata: ["bot": "\(caller.bot.name)", "error": "\(error)"])
             record(request, caller: caller, conversation: request.conversationID, outcome: .error, answer: nil, at: at)

@@ -26,6 +26,9 @@ public struct ChatRequest: Sendable {
     public var history: [ChatMessage]?
     /// When the request arrived, for latency.
     public var receivedAt: ContinuousClock.Instant
+    /// Called with each piece of a model's answer as it arrives (streaming);
+    /// throwing (the client went away) stops the model's answer.
+    public var onDelta: (@Sendable (String) async throws -> Void)?
 
     public init(route: ChatRoute, bot: String, credential: String?, clientAddress: String, message: String,
                 conversationID: String? = nil, history: [ChatMessage]? = nil, receivedAt: ContinuousClock.Instant = .now) {

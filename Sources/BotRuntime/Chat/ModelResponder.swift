@@ -61,12 +61,17 @@ public enum ModelFailure: Error, Sendable, Equatable {
     case timeout(String)
     /// The endpoint's concurrency limit is reached (503 with Retry-After).
     case busy(String)
+    /// The client of a streamed answer went away: the model's answer was stopped.
+    case clientGone
 }
 
 /// Talks to OpenAI-compatible endpoints: the daemon's HTTP client, an
 /// outside service the engine reaches through this protocol.
 public protocol ModelClient: Sendable {
-    func complete(_ request: ModelRequest) async throws(ModelFailure) -> ModelCompletion
+    /// The model's answer; with `onDelta`, streamed: each piece of content is
+    /// handed over as it arrives (a failure before the first piece may be
+    /// retried, one after it may not).
+    func complete(_ request: ModelRequest, onDelta: (@Sendable (String) async throws -> Void)?) async throws(ModelFailure) -> ModelCompletion
 }
 
 /// The `openai` responder: the bot's system prompt, the best passages of its
@@ -98,12 +103,14 @@ public struct ModelResponder: Responder {
                                    offerHandoff: bot.handoff.enabled, temperature: bot.model.temperature, maxTokens: bot.model.maxTokens)
         let completion: ModelCompletion
         do {
-            completion = try await client.complete(request)
+            completion = try await client.complete(request, onDelta: question.onDelta)
         } catch {
+            if error == .clientGone { throw CancellationError() }
             let failure: ChatFailure = switch error {
             case .badGateway(let message): .upstream("the model endpoint \(name) of bot \(bot.name) failed: \(message)", timedOut: false)
             case .timeout(let message): .upstream("the model endpoint \(name) of bot \(bot.name) did not answer in time: \(message)", timedOut: true)
             case .busy(let message): .unavailable("the model endpoint \(name) is busy: \(message)", retryAfter: 5)
+            case .clientGone: .internalFailure("the client went away")
             }
             guard bot.model.fallback == .knowledge else { throw failure }
             // The honey jars answer instead, and say so.

@@ -12,6 +12,8 @@ public struct ResponderQuestion: Sendable {
     public var text: String
     /// Earlier messages, oldest first, already cut to the bot's memory.
     public var history: [ChatMessage]
+    /// For streaming: each piece of the answer as it is made.
+    public var onDelta: (@Sendable (String) async throws -> Void)?
 
     public init(bot: BotSpec, text: String, history: [ChatMessage]) {
         self.bot = bot

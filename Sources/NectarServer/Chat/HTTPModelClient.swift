@@ -23,7 +23,7 @@ final class HTTPModelClient: ModelClient {
         try? await client.shutdown()
     }
 
-    func complete(_ request: ModelRequest) async throws(ModelFailure) -> ModelCompletion {
+    func complete(_ request: ModelRequest, onDelta: (@Sendable (String) async throws -> Void)?) async throws(ModelFailure) -> ModelCompletion {
         let gate = gates.withLock { gates in
             if let gate = gates[request.endpoint.name] { return gate }
             let gate = ConcurrencyGate(limit: request.endpoint.maxConcurrency, waiting: request.endpoint.maxConcurrency * 4)
@@ -35,19 +35,20 @@ final class HTTPModelClient: ModelClient {
         }
         defer { gate.leave() }
         do {
-            return try await attempt(request)
+            return try await attempt(request, onDelta: onDelta)
         } catch {
-            guard error.retryable else { throw error.failure }
+            // Retried once, and only while nothing reached the client.
+            guard error.retryable, !Task.isCancelled else { throw Task.isCancelled ? .clientGone : error.failure }
             try? await Task.sleep(for: .milliseconds(300))
             do {
-                return try await attempt(request)
+                return try await attempt(request, onDelta: onDelta)
             } catch {
                 throw error.failure
             }
         }
     }
 
-    private func attempt(_ model: ModelRequest) async throws(AttemptFailure) -> ModelCompletion {
+    private func attempt(_ model: ModelRequest, onDelta: (@Sendable (String) async throws -> Void)?) async throws(AttemptFailure) -> ModelCompletion {
         var base = model.endpoint.baseURL
         while base.hasSuffix("/") { base.removeLast() }
         var http = HTTPClientRequest(url: base + "/chat/completions")
@@ -55,14 +56,21 @@ final class HTTPModelClient: ModelClient {
         http.headers.add(name: "Content-Type", value: "application/json")
         http.headers.add(name: "User-Agent", value: "nectar")
         if let key = model.endpoint.apiKey { http.headers.add(name: "Authorization", value: "Bearer \(key)") }
-        http.body = .bytes(ByteBuffer(bytes: Self.body(model)))
+        http.body = .bytes(ByteBuffer(bytes: Self.body(model, stream: onDelta != nil)))
         let seconds = model.endpoint.timeout.components.seconds
         let response: HTTPClientResponse
         let bytes: ByteBuffer
         do {
             response = try await client.execute(http, timeout: .seconds(seconds))
+            if let onDelta, (200..<300).contains(Int(response.status.code)) {
+                return try await Self.relay(response, onDelta: onDelta)
+            }
             bytes = try await response.body.collect(upTo: 4 << 20)
+        } catch let failure as AttemptFailure {
+            throw failure
         } catch {
+            // The turn was cancelled: its client went away.
+            if Task.isCancelled { throw AttemptFailure(failure: .clientGone, retryable: false) }
             if let client = error as? HTTPClientError, [.deadlineExceeded, .readTimeout, .connectTimeout].contains(client) {
                 throw AttemptFailure(failure: .timeout("no answer within \(seconds) s"), retryable: false)
             }
@@ -88,12 +96,70 @@ final class HTTPModelClient: ModelClient {
         var retryable: Bool
     }
 
+    /// Reads a streamed answer (`data:` events of `chat.completion.chunk`s,
+    /// ending with `data: [DONE]`), handing each piece of content to
+    /// `onDelta` as it arrives; tool calls and usage are gathered.
+    static func relay(_ response: HTTPClientResponse, onDelta: @Sendable (String) async throws -> Void) async throws -> ModelCompletion {
+        var pending: [UInt8] = []
+        var content = ""
+        var toolName = "", toolArguments = ""
+        var usage: (Int, Int) = (0, 0)
+        var sent = false
+        var done = false
+        for try await buffer in response.body {
+            pending += buffer.readableBytesView
+            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                var line = Array(pending[..<newline])
+                pending.removeFirst(newline + 1)
+                if line.last == UInt8(ascii: "\r") { line.removeLast() }
+                guard line.starts(with: Array("data:".utf8)) else { continue }
+                let data = String(decoding: line.dropFirst(5), as: UTF8.self).trimmingCharacters(in: .whitespaces)
+                if data == "[DONE]" { done = true; break }
+                guard let chunk = try? JSONSerialization.jsonObject(with: Data(data.utf8)) as? [String: Any] else {
+                    throw AttemptFailure(failure: .badGateway("its stream holds an event that is not a chat completion chunk"), retryable: !sent)
+                }
+                if let counts = chunk["usage"] as? [String: Any] {
+                    usage = (counts["prompt_tokens"] as? Int ?? 0, counts["completion_tokens"] as? Int ?? 0)
+                }
+                guard let delta = ((chunk["choices"] as? [[String: Any]])?.first)?["delta"] as? [String: Any] else { continue }
+                for call in delta["tool_calls"] as? [[String: Any]] ?? [] {
+                    let function = call["function"] as? [String: Any]
+                    toolName += function?["name"] as? String ?? ""
+                    toolArguments += function?["arguments"] as? String ?? ""
+                }
+                if let piece = delta["content"] as? String, !piece.isEmpty {
+                    content += piece
+                    sent = true
+                    do {
+                        try await onDelta(piece)
+                    } catch {
+                        throw AttemptFailure(failure: .clientGone, retryable: false)
+                    }
+                }
+            }
+            if done { break }
+        }
+        guard done || !content.isEmpty || !toolName.isEmpty else {
+            throw AttemptFailure(failure: .badGateway("its stream ended before the answer did"), retryable: !sent)
+        }
+        var reason: String?
+        if toolName == "request_human_handoff" {
+            let arguments = (try? JSONSerialization.jsonObject(with: Data(toolArguments.utf8))) as? [String: Any]
+            reason = (arguments?["reason"] as? String).flatMap { $0.isEmpty ? nil : $0 } ?? "the model asked for a person"
+        }
+        return ModelCompletion(content: content, handoffReason: reason, promptTokens: usage.0, completionTokens: usage.1)
+    }
+
     /// The request body: model, messages, the handoff tool when offered.
-    static func body(_ request: ModelRequest) -> [UInt8] {
+    static func body(_ request: ModelRequest, stream: Bool = false) -> [UInt8] {
         var object: [String: Any] = [
             "model": request.model,
             "messages": request.messages.map { ["role": $0.role, "content": $0.content] },
         ]
+        if stream {
+            object["stream"] = true
+            object["stream_options"] = ["include_usage": true]
+        }
         if let temperature = request.temperature { object["temperature"] = temperature }
         if let maxTokens = request.maxTokens { object["max_tokens"] = maxTokens }
         if request.offerHandoff {

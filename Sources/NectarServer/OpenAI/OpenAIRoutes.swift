@@ -45,9 +45,36 @@ struct OpenAIRoutes: Sendable {
         let body = try await RequestJSON.decode(OpenAIChatRequest.self, from: request, limit: maxBodyBytes)
         let (question, history) = try body.conversation()
         let conversation = body.nectar?.conversationId ?? request.header(named: "X-Nectar-Conversation-Id")
-        let result = await engine.chat(ChatRequest(route: .openAI, bot: body.model, credential: credential,
-                                                   clientAddress: proxies.client(of: request, context: context), message: question,
-                                                   conversationID: conversation, history: history, receivedAt: started))
+        var chat = ChatRequest(route: .openAI, bot: body.model, credential: credential,
+                               clientAddress: proxies.client(of: request, context: context), message: question,
+                               conversationID: conversation, history: history, receivedAt: started)
+        let result: ChatResult
+        if body.stream == true {
+            // A model-backed bot streams its answer: pieces are relayed as
+            // they arrive. Until the first piece (or the end) nothing is sent,
+            // so a refusal still gets its own status.
+            let (events, continuation) = AsyncStream.makeStream(of: StreamEvent.self)
+            chat.onDelta = { piece in
+                try Task.checkCancellation()  // the client went away: stop the model
+                continuation.yield(.delta(piece))
+            }
+            let turn = Task { [chat] in
+                continuation.yield(.finished(await engine.chat(chat)))
+                continuation.finish()
+            }
+            var iterator = events.makeAsyncIterator()
+            switch await iterator.next() {
+            case .delta(let first)?:
+                return relay(first: first, rest: events, turn: turn, model: body.model,
+                             includeUsage: body.streamOptions?.includeUsage == true)
+            case .finished(let finished)?:
+                result = finished
+            case nil:
+                throw APIError(.serviceUnavailable, code: "unavailable", message: "the answer could not be made; the server log has details")
+            }
+        } else {
+            result = await engine.chat(chat)
+        }
         let reply: ChatReply
         switch result.outcome {
         case .success(let answer): reply = answer
@@ -83,6 +110,63 @@ struct OpenAIRoutes: Sendable {
                             for event in events { try await writer.write(event) }
                             try await writer.finish(nil)
                         })
+    }
+
+    enum StreamEvent: Sendable {
+        case delta(String)
+        case finished(ChatResult)
+    }
+
+    /// A model's answer relayed as `chat.completion.chunk` events while it
+    /// comes: the role, each piece, then (when the turn is over) whatever the
+    /// reply adds (a handoff notice), the finish with the `nectar` object,
+    /// optionally the usage, and `data: [DONE]`. A failure after the first
+    /// piece is an `error` event. A client that goes away stops the model.
+    static func relay(first: String, rest: AsyncStream<StreamEvent>, turn: Task<Void, Never>, model: String,
+                      includeUsage: Bool) -> Response {
+        let id = RuntimeID.make("chatcmpl-"), created = Int(Date().timeIntervalSince1970)
+        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: ResponseBody { writer in
+            let encoder = JSONBody.encoder()
+            func event(_ chunk: ChatCompletionChunkView) -> ByteBuffer {
+                ByteBuffer(string: "data: " + String(decoding: (try? encoder.encode(chunk)) ?? Data("{}".utf8), as: UTF8.self) + "\n\n")
+            }
+            // The first piece was read by the handler; this iterator takes the rest.
+            var iterator = rest.makeAsyncIterator()
+            var streamed = first
+            do {
+                try await writer.write(event(ChatCompletionChunkView(id: id, created: created, model: model, content: "", role: "assistant")))
+                try await writer.write(event(ChatCompletionChunkView(id: id, created: created, model: model, content: first)))
+                while let next = await iterator.next() {
+                    switch next {
+                    case .delta(let piece):
+                        streamed += piece
+                        try await writer.write(event(ChatCompletionChunkView(id: id, created: created, model: model, content: piece)))
+                    case .finished(let result):
+                        switch result.outcome {
+                        case .success(let reply):
+                            if reply.reply != streamed {
+                                let rest = reply.reply.hasPrefix(streamed) ? String(reply.reply.dropFirst(streamed.count)) : "\n\n" + reply.reply
+                                try await writer.write(event(ChatCompletionChunkView(id: id, created: created, model: model, content: rest)))
+                            }
+                            try await writer.write(event(ChatCompletionChunkView(id: id, created: created, model: model, finishReason: "stop",
+                                                                                 nectar: NectarView(reply))))
+                            if includeUsage {
+                                try await writer.write(event(ChatCompletionChunkView(id: id, created: created, model: model, usage: Usage(reply))))
+                            }
+                        case .failure(let failure):
+                            let error = OpenAIError(APIError(failure))
+                            let body = OpenAIError.Body(error: .init(message: error.message, type: error.type, code: error.code))
+                            try await writer.write(ByteBuffer(string: "data: " + String(decoding: (try? encoder.encode(body)) ?? Data(), as: UTF8.self) + "\n\n"))
+                        }
+                    }
+                }
+                try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
+                try await writer.finish(nil)
+            } catch {
+                turn.cancel()
+                throw error
+            }
+        })
     }
 
     /// A reply in word-sized pieces (each with the spacing that follows it).

@@ -17,6 +17,8 @@ final class FakeModelServer: Sendable {
     private let headers = Mutex<[[String: String]]>([])
     private let task = Mutex<Task<Void, any Error>?>(nil)
     private let flakyCalls = Atomic<Int>(0)
+    /// Set when a streamed answer could not be written: its client went away.
+    let streamCut = Atomic<Bool>(false)
     let port: Int
 
     var requests: [[String: Any]] {
@@ -63,6 +65,30 @@ final class FakeModelServer: Sendable {
             try json(["id": "chatcmpl-fake", "object": "chat.completion", "created": 1_700_000_000, "model": model,
                       "choices": [["index": 0, "message": message, "finish_reason": message["tool_calls"] == nil ? "stop" : "tool_calls"]],
                       "usage": ["prompt_tokens": 120, "completion_tokens": 12, "total_tokens": 132]])
+        }
+        if request["stream"] as? Bool == true {
+            let pieces = model == "long-stream-model" ? Array(repeating: "word ", count: 40) : ["Standard ", "delivery ", "takes ", "three to five days."]
+            let pause: Duration = model == "long-stream-model" ? .milliseconds(100) : .milliseconds(400)
+            return Response(status: .ok, headers: [.contentType: "text/event-stream"], body: ResponseBody { [self] writer in
+                func send(_ object: [String: Any]) async throws {
+                    let data = try JSONSerialization.data(withJSONObject: object)
+                    try await writer.write(ByteBuffer(string: "data: " + String(decoding: data, as: UTF8.self) + "\n\n"))
+                }
+                do {
+                    try await send(["id": "c1", "object": "chat.completion.chunk", "choices": [["index": 0, "delta": ["role": "assistant"]]]])
+                    for piece in pieces {
+                        try await send(["id": "c1", "object": "chat.completion.chunk", "choices": [["index": 0, "delta": ["content": piece]]]])
+                        try await Task.sleep(for: pause)
+                    }
+                    try await send(["id": "c1", "object": "chat.completion.chunk", "choices": [["index": 0, "delta": [:], "finish_reason": "stop"]]])
+                    try await send(["id": "c1", "object": "chat.completion.chunk", "choices": [], "usage": ["prompt_tokens": 120, "completion_tokens": 12]])
+                    try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
+                    try await writer.finish(nil)
+                } catch {
+                    streamCut.store(true, ordering: .relaxed)
+                    throw error
+                }
+            })
         }
         switch model {
         case "handoff-model":
@@ -121,6 +147,7 @@ final class FakeModelBox: @unchecked Sendable {
             "slow-bot": bot("slow-bot", model: "slow-model"), "garbage-bot": bot("garbage-bot", model: "garbage-model"),
             "lost-bot": bot("lost-bot", model: "echo-model", endpoint: "nowhere"),
             "fallback-bot": bot("fallback-bot", model: "broken-model", extra: ", temperature: 0.2, maxTokens: 300, fallback: knowledge"),
+            "stream-bot": bot("stream-bot", model: "stream-model"), "long-bot": bot("long-bot", model: "long-stream-model"),
         ])
         files["bots/operators.yaml"] = HandoffFixture.operators
         try harness.commit(files)
@@ -233,6 +260,61 @@ final class FakeModelBox: @unchecked Sendable {
         // A bot naming an endpoint the daemon does not define is named in the Ready condition.
         let status = try await harness.status(token: try harness.token("alice"))
         #expect((condition("Ready", in: status)["message"] as? String)?.contains("nowhere (bot lost-bot); those bots answer 503") == true)
+        try await harness.stop()
+    }
+}
+
+extension ModelResponderDaemonTests {
+    /// POSTs a streaming completion over a raw connection.
+    static func openStream(_ harness: DaemonHarness, bot: String) throws -> RawHTTPConnection {
+        let body = String(decoding: try JSONSerialization.data(withJSONObject: [
+            "model": bot, "stream": true, "stream_options": ["include_usage": true],
+            "messages": [["role": "user", "content": "How long does standard delivery take?"]]]), as: UTF8.self)
+        let connection = try RawHTTPConnection(port: harness.port)
+        connection.send("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(try harness.key(bot))\r\n"
+            + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+        return connection
+    }
+
+    @Test func aStreamedAnswerIsRelayedAsItArrivesAndStopsWhenTheClientGoesAway() async throws {
+        let server = try await FakeModelServer()
+        defer { server.stop() }
+        let harness = try await Self.start(server)
+
+        let connection = try Self.openStream(harness, bot: "stream-bot")
+        var received = ""
+        var firstPieceAt: ContinuousClock.Instant?
+        let started = ContinuousClock.now
+        while !received.contains("data: [DONE]"), ContinuousClock.now - started < .seconds(10) {
+            let part = await connection.receive(timeout: 0.2)
+            received += part.text
+            if firstPieceAt == nil, received.contains(#""content":"Standard ""#) { firstPieceAt = .now }
+            if part.closed { break }
+        }
+        let done = ContinuousClock.now
+        let first = try #require(firstPieceAt, "\(received)")
+        #expect(done - first > .milliseconds(900), "the first piece came while the model was still answering")
+        #expect(received.hasPrefix("HTTP/1.1 200") && received.lowercased().contains("content-type: text/event-stream"))
+        let chunks = received.components(separatedBy: "data: ").dropFirst().map { $0.components(separatedBy: "\n\n")[0] }
+        let objects = chunks.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let text = objects.compactMap { (($0["choices"] as? [[String: Any]])?.first?["delta"] as? [String: Any])?["content"] as? String }.joined()
+        #expect(text == "Standard delivery takes three to five days.", "\(objects)")
+        #expect(objects.contains { ($0["nectar"] as? [String: Any])?["conversationId"] != nil })
+        #expect(objects.contains { ($0["usage"] as? [String: Any])?["prompt_tokens"] as? Int == 120 }, "the model's usage is reported")
+
+        // A client that goes away mid-stream stops the model's answer; the
+        // turn's usage is recorded.
+        let leaving = try Self.openStream(harness, bot: "long-bot")
+        var seen = ""
+        let waited = ContinuousClock.now
+        while !seen.contains("word"), ContinuousClock.now - waited < .seconds(5) { seen += await leaving.receive(timeout: 0.2).text }
+        #expect(seen.contains("word"))
+        leaving.shutdown()
+        try await eventually("the model's stream is cut off", timeout: 10) { server.streamCut.load(ordering: .relaxed) }
+        try await eventually("the turn is recorded when its client goes away") {
+            try await harness.daemon?.chat.flush()
+            return try ReconcileSQL.strings(path: harness.dbPath, "SELECT outcome FROM usage_event WHERE bot = 'long-bot'") == ["error"]
+        }
         try await harness.stop()
     }
 }

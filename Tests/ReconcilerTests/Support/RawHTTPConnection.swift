@@ -40,6 +40,11 @@ final class RawHTTPConnection: @unchecked Sendable {
 
     deinit { close(descriptor) }
 
+    /// Ends the connection now (both directions), as a client that goes away.
+    func shutdown() {
+        Glibc.shutdown(descriptor, Int32(SHUT_RDWR))
+    }
+
     /// Sends bytes; false when the peer has closed the connection.
     @discardableResult
     func send(_ text: String) -> Bool { send(Array(text.utf8)) }
