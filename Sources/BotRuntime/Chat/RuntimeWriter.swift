@@ -62,6 +62,8 @@ public final class RuntimeWriter: Sendable {
             do throws(StoreError) {
                 try await flush()
             } catch {
+                // Cancelled during a write: the last write below takes the rows.
+                if Task.isCancelled { break }
                 logger.error("writing chat rows failed; they are kept and retried", metadata: ["error": "\(error.description)"])
             }
         }
