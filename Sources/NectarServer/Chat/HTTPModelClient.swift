@@ -139,7 +139,7 @@ final class HTTPModelClient: ModelClient {
             }
             if done { break }
         }
-        guard done || !content.isEmpty || !toolName.isEmpty else {
+        guard done else {
             throw AttemptFailure(failure: .badGateway("its stream ended before the answer did"), retryable: !sent)
         }
         var reason: String?

@@ -6,6 +6,9 @@ import NectarServer
 import Synchronization
 import Testing
 @testable import Reconciler
+#if canImport(Glibc)
+import Glibc
+#endif
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -67,6 +70,13 @@ final class FakeModelServer: Sendable {
                       "usage": ["prompt_tokens": 120, "completion_tokens": 12, "total_tokens": 132]])
         }
         if request["stream"] as? Bool == true {
+            if model == "cut-stream-model" {
+                // One piece, then the connection ends without [DONE]: a truncated answer.
+                return Response(status: .ok, headers: [.contentType: "text/event-stream"], body: ResponseBody { writer in
+                    try await writer.write(ByteBuffer(string: #"data: {"choices":[{"index":0,"delta":{"content":"Standard "}}]}"# + "\n\n"))
+                    try await writer.finish(nil)
+                })
+            }
             let pieces = model == "long-stream-model" ? Array(repeating: "word ", count: 40) : ["Standard ", "delivery ", "takes ", "three to five days."]
             let pause: Duration = model == "long-stream-model" ? .milliseconds(100) : .milliseconds(400)
             return Response(status: .ok, headers: [.contentType: "text/event-stream"], body: ResponseBody { [self] writer in
@@ -148,12 +158,17 @@ final class FakeModelBox: @unchecked Sendable {
             "lost-bot": bot("lost-bot", model: "echo-model", endpoint: "nowhere"),
             "fallback-bot": bot("fallback-bot", model: "broken-model", extra: ", temperature: 0.2, maxTokens: 300, fallback: knowledge"),
             "stream-bot": bot("stream-bot", model: "stream-model"), "long-bot": bot("long-bot", model: "long-stream-model"),
+            "cut-bot": bot("cut-bot", model: "cut-stream-model"), "refused-bot": bot("refused-bot", model: "echo-model", endpoint: "closed"),
         ])
         files["bots/operators.yaml"] = HandoffFixture.operators
         try harness.commit(files)
         var settings = harness.settings()
+        let closed = try LoopbackListener()  // a port nobody listens on once it is closed
+        let closedPort = closed.port
+        Glibc.close(closed.descriptor)
         settings.modelEndpoints = [ModelEndpointSetting(name: "local-llm", baseURL: "http://127.0.0.1:\(server.port)/v1", apiKeyEnv: "LLM_KEY",
-                                                        timeout: SpecDuration(seconds: 1), maxConcurrency: 2)]
+                                                        timeout: SpecDuration(seconds: 1), maxConcurrency: 2),
+                                   ModelEndpointSetting(name: "closed", baseURL: "http://127.0.0.1:\(closedPort)/v1", timeout: SpecDuration(seconds: 2))]
         try await harness.start(settings, environment: ["LLM_KEY": "sk-local-0123456789"])
         return harness
     }
@@ -226,6 +241,8 @@ final class FakeModelBox: @unchecked Sendable {
         #expect(slow.status == 504 && slow.errorCode == "model_timeout", "\(slow.text)")
         let garbage = try await ask("garbage-bot")
         #expect(garbage.status == 502 && garbage.text.contains("not a chat completion"), "\(garbage.text)")
+        let closedEndpoint = try await ask("refused-bot")
+        #expect(closedEndpoint.status == 502 && closedEndpoint.text.contains("refused"), "\(closedEndpoint.text)")
         let lost = try await ask("lost-bot")
         #expect(lost.status == 503 && lost.text.contains("nowhere"), "\(lost.text)")
 
@@ -301,6 +318,18 @@ extension ModelResponderDaemonTests {
         #expect(text == "Standard delivery takes three to five days.", "\(objects)")
         #expect(objects.contains { ($0["nectar"] as? [String: Any])?["conversationId"] != nil })
         #expect(objects.contains { ($0["usage"] as? [String: Any])?["prompt_tokens"] as? Int == 120 }, "the model's usage is reported")
+
+        // A stream that ends before the answer did: after the first piece, an error event.
+        let cut = try Self.openStream(harness, bot: "cut-bot")
+        var cutText = ""
+        let cutStart = ContinuousClock.now
+        while !cutText.contains("data: [DONE]"), ContinuousClock.now - cutStart < .seconds(10) {
+            let part = await cut.receive(timeout: 0.2)
+            cutText += part.text
+            if part.closed { break }
+        }
+        #expect(cutText.contains(#""content":"Standard ""#) && cutText.contains("ended before the answer did"), "\(cutText)")
+        #expect(cutText.contains(#""type":"server_error""#))
 
         // A client that goes away mid-stream stops the model's answer; the
         // turn's usage is recorded.
