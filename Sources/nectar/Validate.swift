@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NectarServer
 import Reconciler
 
 /// `nectar validate`: checks every declaration of one revision.
@@ -24,6 +25,9 @@ struct Validate: ParsableCommand {
     @Flag(name: .long, help: "Accept a revision with no declaration files (as apply --allow-empty does).")
     var allowEmpty = false
 
+    @Option(name: .long, help: "A daemon configuration file: also check that the model endpoints and webhooks the bots name are defined in it.")
+    var config: String?
+
     func run() throws {
         let loaded: LoadedRevision
         do {
@@ -37,7 +41,17 @@ struct Validate: ParsableCommand {
         } catch {
             throw CommandFailure.exit(error)
         }
-        let report = ValidationReport(loaded, path: source.path, allowEmpty: allowEmpty)
+        var report = ValidationReport(loaded, path: source.path, allowEmpty: allowEmpty)
+        if let config {
+            let settings: ServeSettings
+            do {
+                // Secrets are not read: only the names the file defines matter here.
+                settings = try ServeSettings.load(file: config, environment: [:])
+            } catch {
+                throw CommandFailure.exit(error)
+            }
+            report.add(Self.undefinedNames(loaded.state, settings: settings, file: config))
+        }
         switch format {
         case .json:
             try Terminal.json(report)
@@ -57,6 +71,26 @@ struct Validate: ParsableCommand {
             }
         }
         if !report.valid { throw ExitCode.failure }
+    }
+
+    /// Bots naming a model endpoint or a webhook that the configuration file
+    /// does not define, one diagnostic each, at the field.
+    static func undefinedNames(_ state: DesiredState, settings: ServeSettings, file: String) -> [Diagnostic] {
+        let endpoints = Set(settings.modelEndpoints.map(\.name)), webhooks = Set(settings.webhooks.map(\.name))
+        var diagnostics: [Diagnostic] = []
+        for bot in state.bots {
+            if bot.spec.model.provider == .openai, let endpoint = bot.spec.model.endpoint, !endpoints.contains(endpoint) {
+                let position = bot.position(of: "spec.model.endpoint")
+                diagnostics.append(Diagnostic(path: bot.origin.path, line: position.line, column: position.column,
+                                              message: "spec.model.endpoint names \(endpoint), which \(file) does not define (models.endpoints)"))
+            }
+            for webhook in bot.spec.handoff.notify.webhooks where !webhooks.contains(webhook) {
+                let position = bot.position(of: "spec.handoff.notify.webhooks")
+                diagnostics.append(Diagnostic(path: bot.origin.path, line: position.line, column: position.column,
+                                              message: "spec.handoff.notify.webhooks names \(webhook), which \(file) does not define (notifications.webhooks)"))
+            }
+        }
+        return diagnostics
     }
 
     /// Whether a declaration file on disk is new or differs from `HEAD`'s
@@ -111,6 +145,12 @@ struct ValidationReport: Encodable {
         self.counts = Counts(bots: state.bots.count, honeyJars: state.honeyJars.count,
                              keyRotationPolicies: state.policies.count, operators: state.operators.count)
         self.errors = errors
+    }
+
+    /// Adds diagnostics found after loading (the configuration check).
+    mutating func add(_ more: [Diagnostic]) {
+        errors += more
+        valid = errors.isEmpty
     }
 
     var `where`: String {

@@ -258,3 +258,33 @@ import Testing
         #expect(run.standardOutput.hasPrefix("ok: "))
     }
 }
+
+extension ValidateCommandTests {
+    @Test func withAConfigFileBotsMustNameDefinedEndpointsAndWebhooks() throws {
+        try withGitFixture { repo in
+            let commit = try repo.commit([
+                "bots/a.yaml": Snippet.bot("a", spec: """
+                    {model: {provider: openai, endpoint: local-llm, name: llama3}, handoff: {notify: {webhooks: [pager, support-slack]}}}
+                    """),
+                "bots/b.yaml": Snippet.bot("b", spec: "{model: {provider: openai, endpoint: elsewhere, name: m}}"),
+            ])
+            let config = repo.path + "/nectar.yaml"
+            try Data("""
+                models:
+                  endpoints:
+                    local-llm: {baseURL: "http://127.0.0.1:11434/v1"}
+                notifications:
+                  webhooks:
+                    pager: {url: "https://alerts.example.com/nectar", secretEnv: PAGER_SECRET}
+                """.utf8).write(to: URL(fileURLWithPath: config))
+            #expect(try Self.nectar(["validate", "--repo", repo.path]).status == 0, "without a configuration file, names are not checked")
+            let run = try Self.nectar(["validate", "--repo", repo.path, "--config", config])
+            #expect(run.status == 1)
+            #expect(run.standardError.split(separator: "\n") == [
+                "bots/a.yaml:4:99: spec.handoff.notify.webhooks names support-slack, which \(config) does not define (notifications.webhooks)",
+                "bots/b.yaml:4:44: spec.model.endpoint names elsewhere, which \(config) does not define (models.endpoints)",
+                "2 errors in 2 files at \(commit.id.short)",
+            ], "\(run.standardError)")
+        }
+    }
+}

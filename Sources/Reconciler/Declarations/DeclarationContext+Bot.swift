@@ -57,7 +57,7 @@ extension DeclarationContext {
         return valid ? bot : nil
     }
 
-    private func model(_ node: Int32) -> ModelSpec? {
+    private mutating func model(_ node: Int32) -> ModelSpec? {
         guard let fields = reader.fields(node, "spec.model", allowed: DeclarationSchema.fields("Bot.spec.model")) else { return nil }
         var valid = true
         var model = ModelSpec()
@@ -66,6 +66,7 @@ extension DeclarationContext {
             model.provider = provider
         }
         model.endpoint = reader.optional(fields, "endpoint", &valid, { reader.string($0, $1, maxLength: 253) })
+        if let node = fields["endpoint"] { fieldPositions["spec.model.endpoint"] = reader.position(node) }
         model.name = reader.optional(fields, "name", &valid, { reader.string($0, $1, maxLength: 253) })
         model.temperature = reader.optional(fields, "temperature", &valid, { reader.number($0, $1, in: 0...2) })
         model.maxTokens = reader.optional(fields, "maxTokens", &valid, { reader.integer($0, $1, in: 1...1_000_000) })
@@ -104,7 +105,7 @@ extension DeclarationContext {
         return valid ? limits : nil
     }
 
-    private func handoff(_ node: Int32, botThreshold: Double) -> HandoffSpec? {
+    private mutating func handoff(_ node: Int32, botThreshold: Double) -> HandoffSpec? {
         guard let fields = reader.fields(node, "spec.handoff", allowed: DeclarationSchema.fields("Bot.spec.handoff")) else { return nil }
         var valid = true
         var handoff = HandoffSpec()
@@ -145,11 +146,12 @@ extension DeclarationContext {
         return valid ? handoff : nil
     }
 
-    private func notify(_ node: Int32) -> NotifySpec? {
+    private mutating func notify(_ node: Int32) -> NotifySpec? {
         guard let fields = reader.fields(node, "spec.handoff.notify", allowed: DeclarationSchema.fields("Bot.spec.handoff.notify")) else { return nil }
         var valid = true
         var notify = NotifySpec()
         let reader = self.reader
+        if let node = fields["webhooks"] { fieldPositions["spec.handoff.notify.webhooks"] = reader.position(node) }
         if let value = reader.optional(fields, "inApp", &valid, { reader.boolean($0, $1) }) { notify.inApp = value }
         if let items = reader.optional(fields, "email", &valid, { reader.strings($0, $1) }) {
             for (address, position) in items where !NameRules.isEmailAddress(address) {
