@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// An OpenAI-compatible endpoint of the daemon's configuration (never in git).
 public struct ModelEndpoint: Sendable, Hashable {
@@ -98,7 +99,22 @@ public struct ModelResponder: Responder {
                                           retryAfter: 300)
         }
         let retrieved = KnowledgeResponder.retrieve(question.text, jars: bot.honeyJars, index: index, limit: Self.passages)
-        let confidence = retrieved.first?.score ?? (bot.honeyJars.isEmpty ? 1 : 0)
+        let smallTalk = SmallTalk.reply(to: question.text, bot: bot) != nil
+        let confidence = smallTalk ? 1 : retrieved.first?.score ?? (bot.honeyJars.isEmpty ? 1 : 0)
+        // Below the handoff threshold a person answers: decided before the
+        // call, so no tokens are spent on an answer that would be replaced.
+        if bot.handoff.enabled, confidence < bot.handoff.confidenceThreshold {
+            return ResponderAnswer(reply: "", confidence: (confidence * 1000).rounded() / 1000, sources: [], kind: .notSure,
+                                   promptTokens: 0, completionTokens: 0)
+        }
+        let streamed = Mutex(false)
+        var question = question
+        if let onDelta = question.onDelta {
+            question.onDelta = { piece in
+                streamed.withLock { $0 = true }
+                try await onDelta(piece)
+            }
+        }
         let request = ModelRequest(endpoint: endpoint, model: bot.model.name ?? "", messages: Self.messages(question, passages: retrieved),
                                    offerHandoff: bot.handoff.enabled, temperature: bot.model.temperature, maxTokens: bot.model.maxTokens)
         let completion: ModelCompletion
@@ -112,7 +128,8 @@ public struct ModelResponder: Responder {
             case .busy(let message): .unavailable("the model endpoint \(name) is busy: \(message)", retryAfter: 5)
             case .clientGone: .internalFailure("the client went away")
             }
-            guard bot.model.fallback == .knowledge else { throw failure }
+            // The fallback answers only while nothing of the model's answer was sent.
+            guard bot.model.fallback == .knowledge, case .upstream = failure, !streamed.withLock({ $0 }) else { throw failure }
             // The honey jars answer instead, and say so.
             var answer = try await KnowledgeResponder(index: index).answer(question)
             if answer.kind == .answer { answer.reply = Self.fallbackNotice + answer.reply }
@@ -121,7 +138,7 @@ public struct ModelResponder: Responder {
         }
         let reply = completion.content.isEmpty && completion.handoffReason != nil ? "" : completion.content
         return ResponderAnswer(reply: reply, confidence: (confidence * 1000).rounded() / 1000, sources: retrieved.map(\.source),
-                               kind: .answer, promptTokens: completion.promptTokens, completionTokens: completion.completionTokens,
+                               kind: smallTalk ? .smallTalk : .answer, promptTokens: completion.promptTokens, completionTokens: completion.completionTokens,
                                handoffRequest: completion.handoffReason)
     }
 

@@ -16,6 +16,11 @@ final class HTTPModelClient: ModelClient {
     init() {
         var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
         configuration.connectionPool = .init(idleTimeout: .seconds(60))
+        // A refused connection fails at once (and is retried once, above),
+        // instead of being retried until the deadline; each endpoint's own
+        // limit (maxConcurrency) bounds its connections, not the client's.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 256
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
@@ -35,16 +40,40 @@ final class HTTPModelClient: ModelClient {
         }
         defer { gate.leave() }
         do {
-            return try await attempt(request, onDelta: onDelta)
+            return try await bounded(request, onDelta: onDelta)
         } catch {
             // Retried once, and only while nothing reached the client.
             guard error.retryable, !Task.isCancelled else { throw Task.isCancelled ? .clientGone : error.failure }
             try? await Task.sleep(for: .milliseconds(300))
             do {
-                return try await attempt(request, onDelta: onDelta)
+                return try await bounded(request, onDelta: onDelta)
             } catch {
                 throw error.failure
             }
+        }
+    }
+
+    /// One attempt within the endpoint's timeout, the whole (streamed)
+    /// answer included: async-http-client's deadline ends with the headers.
+    private func bounded(_ request: ModelRequest, onDelta: (@Sendable (String) async throws -> Void)?) async throws(AttemptFailure) -> ModelCompletion {
+        let seconds = request.endpoint.timeout.components.seconds
+        do {
+            return try await withThrowingTaskGroup(of: ModelCompletion.self) { group in
+                group.addTask { try await self.attempt(request, onDelta: onDelta) }
+                group.addTask {
+                    try await Task.sleep(for: request.endpoint.timeout)
+                    throw AttemptFailure(failure: .timeout("no complete answer within \(seconds) s"), retryable: false)
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next() else {
+                    throw AttemptFailure(failure: .badGateway("the request failed"), retryable: false)
+                }
+                return first
+            }
+        } catch let failure as AttemptFailure {
+            throw failure
+        } catch {
+            throw AttemptFailure(failure: Task.isCancelled ? .clientGone : .badGateway("the request failed"), retryable: false)
         }
     }
 
@@ -106,7 +135,20 @@ final class HTTPModelClient: ModelClient {
         var usage: (Int, Int) = (0, 0)
         var sent = false
         var done = false
-        for try await buffer in response.body {
+        /// A choice with a finish_reason: the answer is complete even if the
+        /// server closes without `data: [DONE]`.
+        var finished = false
+        var body = response.body.makeAsyncIterator()
+        while true {
+            let next: ByteBuffer?
+            do {
+                next = try await body.next()
+            } catch {
+                // The connection broke: retried only if nothing reached the client.
+                if Task.isCancelled { throw AttemptFailure(failure: .clientGone, retryable: false) }
+                throw AttemptFailure(failure: .badGateway("the connection broke during the answer"), retryable: !sent)
+            }
+            guard let buffer = next else { break }
             pending += buffer.readableBytesView
             while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
                 var line = Array(pending[..<newline])
@@ -118,13 +160,19 @@ final class HTTPModelClient: ModelClient {
                 guard let chunk = try? JSONSerialization.jsonObject(with: Data(data.utf8)) as? [String: Any] else {
                     throw AttemptFailure(failure: .badGateway("its stream holds an event that is not a chat completion chunk"), retryable: !sent)
                 }
+                if chunk["error"] != nil {
+                    throw AttemptFailure(failure: .badGateway("it reported an error during the answer"), retryable: !sent)
+                }
                 if let counts = chunk["usage"] as? [String: Any] {
                     usage = (counts["prompt_tokens"] as? Int ?? 0, counts["completion_tokens"] as? Int ?? 0)
                 }
-                guard let delta = ((chunk["choices"] as? [[String: Any]])?.first)?["delta"] as? [String: Any] else { continue }
-                for call in delta["tool_calls"] as? [[String: Any]] ?? [] {
+                let choice = (chunk["choices"] as? [[String: Any]])?.first
+                if choice?["finish_reason"] is String { finished = true }
+                guard let delta = choice?["delta"] as? [String: Any] else { continue }
+                // The first tool call's parts (index 0); its name comes once.
+                for call in delta["tool_calls"] as? [[String: Any]] ?? [] where (call["index"] as? Int ?? 0) == 0 {
                     let function = call["function"] as? [String: Any]
-                    toolName += function?["name"] as? String ?? ""
+                    if toolName.isEmpty, let name = function?["name"] as? String { toolName = name }
                     toolArguments += function?["arguments"] as? String ?? ""
                 }
                 if let piece = delta["content"] as? String, !piece.isEmpty {
@@ -139,8 +187,11 @@ final class HTTPModelClient: ModelClient {
             }
             if done { break }
         }
-        guard done else {
+        guard done || finished else {
             throw AttemptFailure(failure: .badGateway("its stream ended before the answer did"), retryable: !sent)
+        }
+        guard !content.isEmpty || !toolName.isEmpty else {
+            throw AttemptFailure(failure: .badGateway("its answer is empty"), retryable: true)
         }
         var reason: String?
         if toolName == "request_human_handoff" {

@@ -294,6 +294,10 @@ public struct ServeSettings: Sendable, Equatable {
     public func resolvedModelEndpoints(environment: [String: String]) throws(ServeConfigurationError) -> [ModelEndpoint] {
         try modelEndpoints.map { setting throws(ServeConfigurationError) in
             var key: String?
+            if setting.apiKeyEnv != nil, setting.baseURL.hasPrefix("http://"),
+               !["127.0.0.1", "localhost", "[::1]"].contains(where: { setting.baseURL.dropFirst("http://".count).hasPrefix($0) }) {
+                throw ServeConfigurationError(message: "models.endpoints.\(setting.name) sends an API key, so its baseURL must be https (or http on loopback)")
+            }
             if let variable = setting.apiKeyEnv {
                 guard let value = environment[variable], !value.isEmpty else {
                     throw ServeConfigurationError(message: "models.endpoints.\(setting.name).apiKeyEnv names \(variable), which is not set; set it to the endpoint's API key")

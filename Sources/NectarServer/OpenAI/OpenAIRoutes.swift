@@ -62,6 +62,11 @@ struct OpenAIRoutes: Sendable {
                 continuation.yield(.finished(await engine.chat(chat)))
                 continuation.finish()
             }
+            // Nobody reads the answer any more (the client went away before
+            // it began, or during it): stop the turn and the model.
+            continuation.onTermination = { termination in
+                if case .cancelled = termination { turn.cancel() }
+            }
             var iterator = events.makeAsyncIterator()
             switch await iterator.next() {
             case .delta(let first)?:

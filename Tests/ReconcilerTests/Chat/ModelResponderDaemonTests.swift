@@ -157,8 +157,9 @@ final class FakeModelBox: @unchecked Sendable {
             "slow-bot": bot("slow-bot", model: "slow-model"), "garbage-bot": bot("garbage-bot", model: "garbage-model"),
             "lost-bot": bot("lost-bot", model: "echo-model", endpoint: "nowhere"),
             "fallback-bot": bot("fallback-bot", model: "broken-model", extra: ", temperature: 0.2, maxTokens: 300, fallback: knowledge"),
-            "stream-bot": bot("stream-bot", model: "stream-model"), "long-bot": bot("long-bot", model: "long-stream-model"),
-            "cut-bot": bot("cut-bot", model: "cut-stream-model"), "refused-bot": bot("refused-bot", model: "echo-model", endpoint: "closed"),
+            "stream-bot": bot("stream-bot", model: "stream-model", endpoint: "stream-llm"),
+            "long-bot": bot("long-bot", model: "long-stream-model", endpoint: "stream-llm"),
+            "cut-bot": bot("cut-bot", model: "cut-stream-model", endpoint: "stream-llm"), "refused-bot": bot("refused-bot", model: "echo-model", endpoint: "closed"),
         ])
         files["bots/operators.yaml"] = HandoffFixture.operators
         try harness.commit(files)
@@ -168,7 +169,9 @@ final class FakeModelBox: @unchecked Sendable {
         Glibc.close(closed.descriptor)
         settings.modelEndpoints = [ModelEndpointSetting(name: "local-llm", baseURL: "http://127.0.0.1:\(server.port)/v1", apiKeyEnv: "LLM_KEY",
                                                         timeout: SpecDuration(seconds: 1), maxConcurrency: 2),
-                                   ModelEndpointSetting(name: "closed", baseURL: "http://127.0.0.1:\(closedPort)/v1", timeout: SpecDuration(seconds: 2))]
+                                   ModelEndpointSetting(name: "closed", baseURL: "http://127.0.0.1:\(closedPort)/v1", timeout: SpecDuration(seconds: 2)),
+                                   // Streamed answers take longer than 1 s; the timeout covers the whole answer.
+                                   ModelEndpointSetting(name: "stream-llm", baseURL: "http://127.0.0.1:\(server.port)/v1", timeout: SpecDuration(seconds: 10))]
         try await harness.start(settings, environment: ["LLM_KEY": "sk-local-0123456789"])
         return harness
     }
@@ -209,12 +212,23 @@ final class FakeModelBox: @unchecked Sendable {
         #expect(third[1]["content"] as? String == "And international orders?")
 
         // The model asks for a person through the tool: a handoff, reason `model`.
-        let handoff = try await harness.chat("handoff-bot", "This is the third broken jar!", key: try harness.key("handoff-bot"))
+        let handoff = try await harness.chat("handoff-bot", "Can I return opened honey? This is the third broken jar!",
+                                             key: try harness.key("handoff-bot"))
         #expect(handoff.status == 200, "\(handoff.text)")
         let opened = try #require(harness.handoff(of: handoff))
         #expect(opened["reason"] as? String == "model")
         let detail = try await harness.handoffDetail(opened["id"] as! String, token: try harness.token("alice"))
         #expect((detail["handoff"] as? [String: Any])?["reasonDetail"] as? String == "the user is upset about a damaged order")
+
+        // Small talk goes to the model (no handoff for a greeting); a question
+        // the honey jars do not cover is handed to a person before any
+        // model call (no tokens spent on an answer that would be replaced).
+        let before = server.requests.count
+        let greeting = try await harness.chat("model-bot", "Hello!", key: key)
+        #expect(greeting.json["handoff"] is NSNull && server.requests.count == before + 1, "\(greeting.json)")
+        let uncovered = try await harness.chat("model-bot", "What is the capital of Mongolia?", key: key)
+        #expect(harness.handoff(of: uncovered)?["reason"] as? String == "low_confidence", "\(uncovered.json)")
+        #expect(server.requests.count == before + 1)
 
         // Token usage from the model is stored with the usage row.
         try await harness.daemon?.chat.flush()
