@@ -15,6 +15,15 @@ final class ConversationCache: Sendable {
         /// Messages in the conversation so far (the next one's seq).
         var count: Int
         var lastUsed: UInt64
+
+        /// Adds messages (without their sources), keeping the last `keep`;
+        /// `touch` marks the entry used now.
+        mutating func add(_ messages: [ChatMessage], keep: Int, touch: Bool = true) {
+            recent += messages.map(ConversationCache.slim)
+            if recent.count > keep { recent.removeFirst(recent.count - keep) }
+            count += messages.count
+            if touch { lastUsed = ConversationCache.now }
+        }
     }
 
     private struct State {
@@ -69,14 +78,8 @@ final class ConversationCache: Sendable {
     /// Appends messages and returns the seq of the first.
     func append(_ messages: [ChatMessage], to record: ConversationRecord, knownCount: Int) -> Int {
         state.withLock { state in
-            var entry = state.entries[record.id] ?? Entry(record: record, recent: [], count: knownCount, lastUsed: Self.now)
-            let first = entry.count
-            entry.recent += messages.map(Self.slim)
-            if entry.recent.count > keep { entry.recent.removeFirst(entry.recent.count - keep) }
-            entry.count += messages.count
-            entry.lastUsed = Self.now
-            state.entries[record.id] = entry
-            evictIfFull(&state)
+            let first = state.entries[record.id]?.count ?? knownCount
+            add(messages, to: record, knownCount: knownCount, &state)
             return first
         }
     }
@@ -90,15 +93,17 @@ final class ConversationCache: Sendable {
                                           history: [ChatMessage]) -> [ChatMessage] {
         state.withLock { state in
             let pending = Self.operatorMessagesSinceLastUser(state.entries[record.id]?.recent ?? history)
-            var entry = state.entries[record.id] ?? Entry(record: record, recent: [], count: knownCount, lastUsed: Self.now)
-            entry.recent += messages.map(Self.slim)
-            if entry.recent.count > keep { entry.recent.removeFirst(entry.recent.count - keep) }
-            entry.count += messages.count
-            entry.lastUsed = Self.now
-            state.entries[record.id] = entry
-            evictIfFull(&state)
+            add(messages, to: record, knownCount: knownCount, &state)
             return pending
         }
+    }
+
+    /// Appends to a conversation's entry (made when missing), under the lock.
+    private func add(_ messages: [ChatMessage], to record: ConversationRecord, knownCount: Int, _ state: inout State) {
+        var entry = state.entries[record.id] ?? Entry(record: record, recent: [], count: knownCount, lastUsed: Self.now)
+        entry.add(messages, keep: keep)
+        state.entries[record.id] = entry
+        evictIfFull(&state)
     }
 
     /// The operators' messages since the conversation's last user message, if it is cached.
@@ -120,11 +125,7 @@ final class ConversationCache: Sendable {
     /// conversation, if it is cached; otherwise the next turn reads them.
     func appendIfCached(_ messages: [ChatMessage], to id: String) {
         state.withLock { state in
-            guard var entry = state.entries[id] else { return }
-            entry.recent += messages.map(Self.slim)
-            if entry.recent.count > keep { entry.recent.removeFirst(entry.recent.count - keep) }
-            entry.count += messages.count
-            state.entries[id] = entry
+            state.entries[id]?.add(messages, keep: keep, touch: false)
         }
     }
 

@@ -51,23 +51,6 @@ public struct MatchText: Sendable, Hashable {
         if !current.isEmpty { words.append(String(decoding: current, as: UTF8.self)) }
         return words
     }
-
-    /// Whether `phrase` (already split) occurs as consecutive whole words.
-    public func contains(_ phrase: [String]) -> Bool {
-        guard !phrase.isEmpty, phrase.count <= words.count else { return false }
-        let first = phrase[0]
-        for start in 0...(words.count - phrase.count) where words[start] == first {
-            var index = 1
-            while index < phrase.count && words[start + index] == phrase[index] { index += 1 }
-            if index == phrase.count { return true }
-        }
-        return false
-    }
-
-    /// The first of `phrases` that occurs, as declared.
-    public func firstMatch(_ phrases: [String]) -> String? {
-        phrases.first { contains(Self.words($0)) }
-    }
 }
 
 /// Phrases split into words once, found in a message by one pass over its
