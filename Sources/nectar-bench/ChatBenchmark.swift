@@ -57,28 +57,13 @@ struct ChatBenchmark {
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: root) }
 
-        let repository = try GitRepository.create(at: root + "/repo", bare: true)
         var files = SyntheticRepository(botCount: bots).files()
         for (path, text) in Self.files(handoff: handoff) { files[path] = Array(text.utf8) }
-        try repository.commit(files: files, message: "bench bots")
-
-        var logger = Logger(label: "nectar-bench")
-        logger.logLevel = .error
-        var settings = ServeSettings()
-        settings.database = root + "/nectar.sqlite"
-        settings.listen = "127.0.0.1:0"
-        settings.keyDirectory = root + "/keys"
-        settings.repository = root + "/repo"
-        settings.mirrorDirectory = root + "/mirrors"
-        let daemon = try NectarDaemon(settings: settings, environment: [:], logger: logger, handleSignals: false)
-        let daemonTask = Task { try await daemon.run() }
+        let bench = try await BenchDaemon.start(root: root, files: files)
+        let settings = bench.settings, nectarPort = bench.port
         let bare = try await Self.startBareRoute()
-        let nectarPort = try await Self.wait("the daemon listens") { daemon.port }
-        _ = try await Self.wait("the first reconcile finished") { await daemon.loop.runsCompleted >= 1 ? true : nil }
         let rssServing = Self.residentMiB()
-        guard let key = KeyDirectory(path: settings.keyDirectory).read(bot: "bench")?.active.key else {
-            throw BenchmarkFailure(message: "the bench bot's key was not written")
-        }
+        let key = try bench.key("bench")
 
         // The questions of the retrieval-quality test, in and out of scope,
         // sent in turn: every request searches, most find an answer.
@@ -125,8 +110,7 @@ struct ChatBenchmark {
 
         print("")
         print("resident memory after the runs: \(String(format: "%.0f", Self.residentMiB())) MiB (peak \(String(format: "%.0f", Self.residentMiB(peak: true))) MiB)")
-        await daemon.shutdown()
-        try await daemonTask.value
+        try await bench.stop()
         let rows = try await DatabaseQueue(path: settings.database).read { db in
             try Int.fetchOne(db, sql: "SELECT count(*) FROM usage_event WHERE outcome IN ('answered', 'low-confidence')") ?? 0
         }
@@ -218,13 +202,7 @@ struct ChatBenchmark {
             let reply = ByteBuffer(string: #"{"reply":"ok","bytes":\#(body.readableBytes)}"#)
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: reply))
         }
-        let port = PortBox()
-        var logger = Logger(label: "bare")
-        logger.logLevel = .error
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { channel in port.set(channel.localAddress?.port) }, logger: logger)
-        Task { try await app.runService(gracefulShutdownSignals: []) }
-        return try await wait("the bare route listens") { port.value }
+        return try await BenchDaemon.serve(router, label: "the bare route")
     }
 
     static func wait<T>(_ what: String, _ value: () async -> T?) async throws -> T {

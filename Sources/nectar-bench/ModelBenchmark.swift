@@ -26,7 +26,6 @@ struct ModelBenchmark {
         defer { try? FileManager.default.removeItem(atPath: root) }
 
         let endpointPort = try await Self.startEndpoint()
-        let repository = try GitRepository.create(at: root + "/repo", bare: true)
         var files: [String: [UInt8]] = [:]
         for (path, text) in ChatBenchmark.files(handoff: true) { files[path] = Array(text.utf8) }
         files["bots/bench/model.yaml"] = Array("""
@@ -41,24 +40,12 @@ struct ModelBenchmark {
               handoff: {confidenceThreshold: 0}
 
             """.utf8)
-        try repository.commit(files: files, message: "bench bots")
-        var logger = Logger(label: "nectar-bench")
-        logger.logLevel = .error
-        var settings = ServeSettings()
-        settings.database = root + "/nectar.sqlite"
-        settings.listen = "127.0.0.1:0"
-        settings.keyDirectory = root + "/keys"
-        settings.repository = root + "/repo"
-        settings.mirrorDirectory = root + "/mirrors"
-        settings.modelEndpoints = [ModelEndpointSetting(name: "bench-llm", baseURL: "http://127.0.0.1:\(endpointPort)/v1",
-                                                        maxConcurrency: connections)]
-        let daemon = try NectarDaemon(settings: settings, environment: [:], logger: logger, handleSignals: false)
-        let daemonTask = Task { try await daemon.run() }
-        let port = try await ChatBenchmark.wait("the daemon listens") { daemon.port }
-        _ = try await ChatBenchmark.wait("the first reconcile finished") { await daemon.loop.runsCompleted >= 1 ? true : nil }
-        guard let key = KeyDirectory(path: settings.keyDirectory).read(bot: "bench-model")?.active.key else {
-            throw BenchmarkFailure(message: "the bench bot's key was not written")
+        let bench = try await BenchDaemon.start(root: root, files: files) { settings in
+            settings.modelEndpoints = [ModelEndpointSetting(name: "bench-llm", baseURL: "http://127.0.0.1:\(endpointPort)/v1",
+                                                            maxConcurrency: connections)]
         }
+        let port = bench.port
+        let key = try bench.key("bench-model")
 
         let question = "How long does standard delivery take?"
         let direct = ChatBenchmark.Scenario(
@@ -75,8 +62,7 @@ struct ModelBenchmark {
             directRuns.append(try await load.load(wrk, direct, root: root))
             throughRuns.append(try await load.load(wrk, through, root: root))
         }
-        await daemon.shutdown()
-        try await daemonTask.value
+        try await bench.stop()
         let a = ChatBenchmark.median(directRuns), b = ChatBenchmark.median(throughRuns)
         print("an endpoint answering at once on loopback; wrk \(connections) connections, \(seconds) s per run, median of 3; 2 cores shared")
         print("")
@@ -99,12 +85,6 @@ struct ModelBenchmark {
             _ = try await request.body.collect(upTo: 1 << 20)
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: answer)))
         }
-        let port = PortBox()
-        var logger = Logger(label: "endpoint")
-        logger.logLevel = .error
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { channel in port.set(channel.localAddress?.port) }, logger: logger)
-        Task { try await app.runService(gracefulShutdownSignals: []) }
-        return try await ChatBenchmark.wait("the endpoint listens") { port.value }
+        return try await BenchDaemon.serve(router, label: "the endpoint")
     }
 }

@@ -30,7 +30,6 @@ struct NotifyBenchmark {
         let receiverPort = try await Self.startReceiver(count: received)
         let hook = "http://127.0.0.1:\(receiverPort)/hook"
 
-        let repository = try GitRepository.create(at: root + "/repo", bare: true)
         var files: [String: [UInt8]] = [:]
         for (path, text) in ChatBenchmark.files(handoff: true) { files[path] = Array(text.utf8) }
         files["bots/bench/bench.yaml"] = Array("""
@@ -43,22 +42,10 @@ struct NotifyBenchmark {
               handoff: {keywords: [human], confidenceThreshold: 0, notify: {webhooks: [bench-hook]}}
 
             """.utf8)
-        try repository.commit(files: files, message: "bench bots")
-
-        var logger = Logger(label: "nectar-bench")
-        logger.logLevel = .error
-        var settings = ServeSettings()
-        settings.database = root + "/nectar.sqlite"
-        settings.listen = "127.0.0.1:0"
-        settings.keyDirectory = root + "/keys"
-        settings.repository = root + "/repo"
-        settings.mirrorDirectory = root + "/mirrors"
-        settings.webhooks = [WebhookSetting(name: "bench-hook", url: hook, secretEnv: "BENCH_HOOK_SECRET")]
-        let daemon = try NectarDaemon(settings: settings, environment: ["BENCH_HOOK_SECRET": "bench-secret"], logger: logger,
-                                      handleSignals: false)
-        let daemonTask = Task { try await daemon.run() }
-        let nectarPort = try await ChatBenchmark.wait("the daemon listens") { daemon.port }
-        _ = try await ChatBenchmark.wait("the first reconcile finished") { await daemon.loop.runsCompleted >= 1 ? true : nil }
+        let bench = try await BenchDaemon.start(root: root, files: files, environment: ["BENCH_HOOK_SECRET": "bench-secret"]) { settings in
+            settings.webhooks = [WebhookSetting(name: "bench-hook", url: hook, secretEnv: "BENCH_HOOK_SECRET")]
+        }
+        let settings = bench.settings, nectarPort = bench.port
 
         // The floor: the same number of signed POSTs, one after another.
         let event = OutboxEvent(sequence: 1, id: "evt_floor", type: "handoff.created", bot: "bench", handoffID: "hof_floor", at: Date(),
@@ -98,7 +85,7 @@ struct NotifyBenchmark {
         let chat = ChatBenchmark(bots: 0, seconds: seconds, runs: 1, connections: 32)
         var duringDrain: ChatBenchmark.LoadResult?
         var chatScenario: ChatBenchmark.Scenario?
-        if let wrk, let key = KeyDirectory(path: settings.keyDirectory).read(bot: "bench")?.active.key {
+        if let wrk, let key = try? bench.key("bench") {
             let scenario = ChatBenchmark.Scenario(
                 name: "chat", path: "http://127.0.0.1:\(nectarPort)/v1/bots/bench/chat",
                 bodies: [try ChatBenchmark.json(["message": "How long does shipping take?"])],
@@ -114,8 +101,7 @@ struct NotifyBenchmark {
         let delivered = try await queue.read { db in
             try Int.fetchOne(db, sql: "SELECT count(*) FROM delivery WHERE status = 'delivered'") ?? 0
         }
-        await daemon.shutdown()
-        try await daemonTask.value
+        try await bench.stop()
 
         print("\(events) events, one webhook target on loopback answering 200; \(ProcessInfo.processInfo.activeProcessorCount) cores")
         print("")
@@ -149,13 +135,7 @@ struct NotifyBenchmark {
             count.value.add(1, ordering: .relaxed)
             return Response(status: .ok)
         }
-        let port = PortBox()
-        var logger = Logger(label: "receiver")
-        logger.logLevel = .error
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { channel in port.set(channel.localAddress?.port) }, logger: logger)
-        Task { try await app.runService(gracefulShutdownSignals: []) }
-        return try await ChatBenchmark.wait("the receiver listens") { port.value }
+        return try await BenchDaemon.serve(router, label: "the receiver")
     }
 }
 
