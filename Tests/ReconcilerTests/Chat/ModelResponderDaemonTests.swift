@@ -34,23 +34,11 @@ final class FakeModelServer: Sendable {
         let box = FakeModelBox()
         router.post("v1/chat/completions") { request, _ -> Response in
             let body = try await request.body.collect(upTo: 1 << 20)
-            var fields: [String: String] = [:]
-            for field in request.headers { fields[field.name.canonicalName] = field.value }
             guard let server = box.server else { return Response(status: .internalServerError) }
-            return try await server.answer(Data(body.readableBytesView), headers: fields)
+            return try await server.answer(Data(body.readableBytesView), headers: request.headerFields)
         }
-        let bound = Mutex<Int?>(nil)
-        var logger = Logger(label: "fake-model")
-        logger.logLevel = .error
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { channel in bound.withLock { $0 = channel.localAddress?.port } }, logger: logger)
-        let running = Task { try await app.runService(gracefulShutdownSignals: []) }
-        var port: Int?
-        for _ in 0..<200 where port == nil {
-            port = bound.withLock { $0 }
-            if port == nil { try await Task.sleep(for: .milliseconds(20)) }
-        }
-        self.port = try #require(port)
+        let (port, running) = try await LoopbackApp.start(router, label: "fake model server")
+        self.port = port
         task.withLock { $0 = running }
         box.server = self
     }

@@ -34,46 +34,31 @@ final class WebhookReceiver: Sendable {
         self.plans = Mutex(plans)
         self.hanging = hanging
         let router = Router()
-        let bound = Mutex<Int?>(nil)
-        var logger = Logger(label: "receiver")
-        logger.logLevel = .error
         // The routes are added after init, through a box the closure reads.
         let box = ReceiverBox()
         router.post("hooks/:name") { request, context -> Response in
             let name = try context.parameters.require("name")
             let body = try await request.body.collect(upTo: 1 << 20)
-            var headers: [String: String] = [:]
-            for field in request.headers { headers[field.name.canonicalName] = field.value }
-            let status = await box.receiver?.record(Received(path: name, headers: headers, body: Array(body.readableBytesView)))
+            let status = await box.receiver?.record(Received(path: name, headers: request.headerFields, body: Array(body.readableBytesView)))
                 ?? 500
             return Response(status: .init(code: status))
         }
         // The Zendesk tickets API: a ticket is created (201 with its id), then updated.
         router.post("zd/api/v2/tickets.json") { request, _ -> Response in
             let body = try await request.body.collect(upTo: 1 << 20)
-            var headers: [String: String] = [:]
-            for field in request.headers { headers[field.name.canonicalName] = field.value }
-            _ = await box.receiver?.record(Received(path: "zendesk", headers: headers, body: Array(body.readableBytesView)))
+            _ = await box.receiver?.record(Received(path: "zendesk", headers: request.headerFields, body: Array(body.readableBytesView)))
             return Response(status: .created, headers: [.contentType: "application/json"],
                             body: .init(byteBuffer: ByteBuffer(string: #"{"ticket":{"id":4242,"status":"new"}}"#)))
         }
         router.put("zd/api/v2/tickets/:file") { request, context -> Response in
             let body = try await request.body.collect(upTo: 1 << 20)
-            var headers: [String: String] = [:]
-            for field in request.headers { headers[field.name.canonicalName] = field.value }
+            var headers = request.headerFields
             headers[":path"] = "tickets/" + (try context.parameters.require("file"))
             _ = await box.receiver?.record(Received(method: "PUT", path: "zendesk", headers: headers, body: Array(body.readableBytesView)))
             return Response(status: .ok)
         }
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { channel in bound.withLock { $0 = channel.localAddress?.port } }, logger: logger)
-        let running = Task { try await app.runService(gracefulShutdownSignals: []) }
-        var port: Int?
-        for _ in 0..<200 where port == nil {
-            port = bound.withLock { $0 }
-            if port == nil { try await Task.sleep(for: .milliseconds(20)) }
-        }
-        self.port = try #require(port)
+        let (port, running) = try await LoopbackApp.start(router, label: "webhook receiver")
+        self.port = port
         task.withLock { $0 = running }
         box.receiver = self
     }
