@@ -78,49 +78,89 @@ extension ServeSettings {
         }
     }
 
-    /// `notifications.webhooks`: a mapping of names to `{url, secretEnv, format?, timeout?}`.
-    static func webhooks(_ node: YAMLValue, file: String) throws(ServeConfigurationError) -> [WebhookSetting] {
-        func fail(_ at: YAMLValue, _ message: String) -> ServeConfigurationError {
-            ServeConfigurationError(message: "\(file):\(at.position.line):\(at.position.column): \(message)")
-        }
+    /// One entry of a mapping of names to settings (`notifications.webhooks.NAME`,
+    /// `models.endpoints.NAME`), with its scalar fields.
+    struct NamedEntry {
+        var name: String
+        /// `section.NAME`, for messages.
+        var path: String
+        var key: YAMLValue
+        var fields: [(name: String, key: YAMLValue, value: YAMLValue, text: String)]
+    }
+
+    /// The entries of such a mapping: each name a lowercase DNS label, each
+    /// entry a mapping of single values; one sentence at file:line:column per mistake.
+    /// `one` names an entry with its article ("a webhook"), `many` the entries ("webhooks").
+    static func namedEntries(_ node: YAMLValue, section: String, one: String, many: String, example: String, required: String,
+                             file: String) throws(ServeConfigurationError) -> [NamedEntry] {
         if node.isNull { return [] }
-        guard case .mapping(let pairs) = node.content else { throw fail(node, "notifications.webhooks must be a mapping of names to webhooks") }
-        var result: [WebhookSetting] = []
+        guard case .mapping(let pairs) = node.content else {
+            throw located(node, "\(section) must be a mapping of names to \(many)", file: file)
+        }
+        var entries: [NamedEntry] = []
         for (key, value) in pairs {
             let name = key.text ?? ""
-            let path = "notifications.webhooks.\(name)"
+            let path = "\(section).\(name)"
             guard name.range(of: #"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"#, options: .regularExpression) != nil else {
-                throw fail(key, "a webhook name is a lowercase DNS label such as support-slack, found \"\(name)\"")
+                throw located(key, "\(one) name is a lowercase DNS label such as \(example), found \"\(name)\"", file: file)
             }
-            guard case .mapping(let fields) = value.content else { throw fail(value, "\(path) must be a mapping with url and secretEnv") }
+            guard case .mapping(let pairs) = value.content else { throw located(value, "\(path) must be a mapping with \(required)", file: file) }
+            var fields: [(name: String, key: YAMLValue, value: YAMLValue, text: String)] = []
+            for (fieldKey, fieldValue) in pairs {
+                let field = fieldKey.text ?? ""
+                guard let text = fieldValue.text, !fieldValue.isNull else {
+                    throw located(fieldValue, "\(path).\(field) must be a single value", file: file)
+                }
+                fields.append((field, fieldKey, fieldValue, text))
+            }
+            entries.append(NamedEntry(name: name, path: path, key: key, fields: fields))
+        }
+        return entries
+    }
+
+    static func located(_ at: YAMLValue, _ message: String, file: String) -> ServeConfigurationError {
+        ServeConfigurationError(message: "\(file):\(at.position.line):\(at.position.column): \(message)")
+    }
+
+    /// An `http` or `https` URL setting.
+    static func httpURL(_ text: String, at value: YAMLValue, _ message: String, file: String) throws(ServeConfigurationError) -> String {
+        guard text.hasPrefix("http://") || text.hasPrefix("https://"), URL(string: text) != nil else { throw located(value, message, file: file) }
+        return text
+    }
+
+    /// A setting naming an environment variable.
+    static func variable(_ text: String, at value: YAMLValue, _ setting: String, file: String) throws(ServeConfigurationError) -> String {
+        guard !text.isEmpty else { throw located(value, "\(setting) must name an environment variable", file: file) }
+        return text
+    }
+
+    /// `notifications.webhooks`: a mapping of names to `{url, secretEnv, format?, timeout?}`.
+    static func webhooks(_ node: YAMLValue, file: String) throws(ServeConfigurationError) -> [WebhookSetting] {
+        func fail(_ at: YAMLValue, _ message: String) -> ServeConfigurationError { located(at, message, file: file) }
+        var result: [WebhookSetting] = []
+        for entry in try namedEntries(node, section: "notifications.webhooks", one: "a webhook", many: "webhooks", example: "support-slack",
+                                      required: "url and secretEnv", file: file) {
+            let path = entry.path
             var url: String?, secretEnv: String?, format = WebhookTarget.Format.json, timeout = SpecDuration(seconds: 10)
             var routingKeyEnv: String?, zendeskEmail: String?, apiTokenEnv: String?
-            for (fieldKey, fieldValue) in fields {
-                let field = fieldKey.text ?? ""
-                guard let text = fieldValue.text, !fieldValue.isNull else { throw fail(fieldValue, "\(path).\(field) must be a single value") }
+            for (field, fieldKey, fieldValue, text) in entry.fields {
                 switch field {
                 case "url":
-                    guard text.hasPrefix("http://") || text.hasPrefix("https://"), URL(string: text) != nil else {
-                        throw fail(fieldValue, "\(path).url must be an http or https URL")
-                    }
-                    url = text
+                    url = try httpURL(text, at: fieldValue, "\(path).url must be an http or https URL", file: file)
                 case "secretEnv":
-                    guard !text.isEmpty else { throw fail(fieldValue, "\(path).secretEnv must name an environment variable") }
-                    secretEnv = text
+                    secretEnv = try variable(text, at: fieldValue, "\(path).secretEnv", file: file)
                 case "format":
                     guard let value = WebhookTarget.Format(rawValue: text) else {
                         throw fail(fieldValue, "\(path).format must be one of \(WebhookTarget.Format.allCases.map(\.rawValue).joined(separator: ", "))")
                     }
                     format = value
                 case "routingKeyEnv":
-                    guard !text.isEmpty else { throw fail(fieldValue, "\(path).routingKeyEnv must name an environment variable") }
-                    routingKeyEnv = text
+                    routingKeyEnv = try variable(text, at: fieldValue, "\(path).routingKeyEnv", file: file)
                 case "zendeskEmail":
                     guard text.contains("@") else { throw fail(fieldValue, "\(path).zendeskEmail must be the Zendesk agent's e-mail address") }
                     zendeskEmail = text
                 case "apiTokenEnv":
-                    guard !text.isEmpty else { throw fail(fieldValue, "\(path).apiTokenEnv must name an environment variable") }
-                    apiTokenEnv = text
+                    apiTokenEnv = try variable(text, at: fieldValue, "\(path).apiTokenEnv", file: file)
                 case "timeout":
                     guard let value = SpecDuration(parsing: text), (1...300).contains(value.seconds) else {
                         throw fail(fieldValue, "\(path).timeout must be a duration from 1s to 5m")
@@ -130,15 +170,15 @@ extension ServeSettings {
                     throw fail(fieldKey, "unknown setting \(path).\(field); a webhook has url, secretEnv, format, timeout, routingKeyEnv, zendeskEmail and apiTokenEnv")
                 }
             }
-            guard let url else { throw fail(key, "\(path) needs a url") }
-            guard let secretEnv else { throw fail(key, "\(path) needs secretEnv, the environment variable that holds its signing secret") }
+            guard let url else { throw fail(entry.key, "\(path) needs a url") }
+            guard let secretEnv else { throw fail(entry.key, "\(path) needs secretEnv, the environment variable that holds its signing secret") }
             if format == .pagerduty && routingKeyEnv == nil {
-                throw fail(key, "\(path) has format pagerduty and needs routingKeyEnv, the environment variable that holds the routing key")
+                throw fail(entry.key, "\(path) has format pagerduty and needs routingKeyEnv, the environment variable that holds the routing key")
             }
             if format == .zendesk && (zendeskEmail == nil || apiTokenEnv == nil) {
-                throw fail(key, "\(path) has format zendesk and needs zendeskEmail and apiTokenEnv (the variable that holds the API token)")
+                throw fail(entry.key, "\(path) has format zendesk and needs zendeskEmail and apiTokenEnv (the variable that holds the API token)")
             }
-            result.append(WebhookSetting(name: name, url: url, secretEnv: secretEnv, format: format, timeout: timeout,
+            result.append(WebhookSetting(name: entry.name, url: url, secretEnv: secretEnv, format: format, timeout: timeout,
                                          routingKeyEnv: routingKeyEnv, zendeskEmail: zendeskEmail, apiTokenEnv: apiTokenEnv))
         }
         return result
@@ -146,32 +186,19 @@ extension ServeSettings {
 
     /// `models.endpoints`: names to `{baseURL, apiKeyEnv?, timeout?, maxConcurrency?}`.
     static func modelEndpoints(_ node: YAMLValue, file: String) throws(ServeConfigurationError) -> [ModelEndpointSetting] {
-        func fail(_ at: YAMLValue, _ message: String) -> ServeConfigurationError {
-            ServeConfigurationError(message: "\(file):\(at.position.line):\(at.position.column): \(message)")
-        }
-        if node.isNull { return [] }
-        guard case .mapping(let pairs) = node.content else { throw fail(node, "models.endpoints must be a mapping of names to endpoints") }
+        func fail(_ at: YAMLValue, _ message: String) -> ServeConfigurationError { located(at, message, file: file) }
         var result: [ModelEndpointSetting] = []
-        for (key, value) in pairs {
-            let name = key.text ?? ""
-            let path = "models.endpoints.\(name)"
-            guard name.range(of: #"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"#, options: .regularExpression) != nil else {
-                throw fail(key, "an endpoint name is a lowercase DNS label such as local-llm, found \"\(name)\"")
-            }
-            guard case .mapping(let fields) = value.content else { throw fail(value, "\(path) must be a mapping with baseURL") }
-            var setting = ModelEndpointSetting(name: name, baseURL: "")
-            for (fieldKey, fieldValue) in fields {
-                let field = fieldKey.text ?? ""
-                guard let text = fieldValue.text, !fieldValue.isNull else { throw fail(fieldValue, "\(path).\(field) must be a single value") }
+        for entry in try namedEntries(node, section: "models.endpoints", one: "an endpoint", many: "endpoints", example: "local-llm", required: "baseURL",
+                                      file: file) {
+            let path = entry.path
+            var setting = ModelEndpointSetting(name: entry.name, baseURL: "")
+            for (field, fieldKey, fieldValue, text) in entry.fields {
                 switch field {
                 case "baseURL":
-                    guard text.hasPrefix("http://") || text.hasPrefix("https://"), URL(string: text) != nil else {
-                        throw fail(fieldValue, "\(path).baseURL must be an http or https URL such as http://127.0.0.1:11434/v1")
-                    }
-                    setting.baseURL = text
+                    setting.baseURL = try httpURL(text, at: fieldValue, "\(path).baseURL must be an http or https URL such as http://127.0.0.1:11434/v1",
+                                                  file: file)
                 case "apiKeyEnv":
-                    guard !text.isEmpty else { throw fail(fieldValue, "\(path).apiKeyEnv must name an environment variable") }
-                    setting.apiKeyEnv = text
+                    setting.apiKeyEnv = try variable(text, at: fieldValue, "\(path).apiKeyEnv", file: file)
                 case "timeout":
                     guard let value = SpecDuration(parsing: text), (1...3600).contains(value.seconds) else {
                         throw fail(fieldValue, "\(path).timeout must be a duration from 1s to 1h")
@@ -186,7 +213,7 @@ extension ServeSettings {
                     throw fail(fieldKey, "unknown setting \(path).\(field); an endpoint has baseURL, apiKeyEnv, timeout and maxConcurrency")
                 }
             }
-            guard !setting.baseURL.isEmpty else { throw fail(key, "\(path) needs a baseURL") }
+            guard !setting.baseURL.isEmpty else { throw fail(entry.key, "\(path) needs a baseURL") }
             result.append(setting)
         }
         return result
