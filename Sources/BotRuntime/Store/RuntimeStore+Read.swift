@@ -60,7 +60,7 @@ extension RuntimeStore {
             var result: [String: String] = [:]
             for chunk in stride(from: 0, to: names.count, by: 500) {
                 let slice = Array(names[chunk..<min(chunk + 500, names.count)])
-                let marks = Array(repeating: "?", count: slice.count).joined(separator: ",")
+                let marks = Self.placeholders(slice.count)
                 let rows = try Row.fetchCursor(db, sql: "SELECT name, spec FROM \(kind.table) WHERE name IN (\(marks))",
                                                arguments: StatementArguments(slice))
                 while let row = try rows.next() { result[row["name"]] = row["spec"] }
@@ -138,7 +138,7 @@ extension RuntimeStore {
     public func searchKnowledge(_ query: String, jars: [String], limit: Int = 5) throws(StoreError) -> [KnowledgeHit] {
         let terms = query.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map { "\"\($0)\"" }
         guard !terms.isEmpty, !jars.isEmpty else { return [] }
-        let marks = Array(repeating: "?", count: jars.count).joined(separator: ",")
+        let marks = Self.placeholders(jars.count)
         return try read { db in
             var arguments: [any DatabaseValueConvertible] = [terms.joined(separator: " OR ")]
             arguments += jars

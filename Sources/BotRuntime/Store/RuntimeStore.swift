@@ -162,6 +162,11 @@ public struct RuntimeStore: Sendable {
         }
     }
 
+    /// `?,?,?`: the parameters of an `IN (...)` list of `count` values.
+    static func placeholders(_ count: Int) -> String {
+        Array(repeating: "?", count: count).joined(separator: ",")
+    }
+
     static func message(_ error: any Error) -> String {
         if let database = error as? DatabaseError {
             return database.message ?? database.description

@@ -87,7 +87,7 @@ extension RuntimeStore: HandoffStateStore {
             if let before = query.before { conditions.append("number < ?"); arguments.append(before) }
             if let visible = query.visibleBots {
                 guard !visible.isEmpty else { return [] }
-                conditions.append("bot IN (\(Array(repeating: "?", count: visible.count).joined(separator: ",")))")
+                conditions.append("bot IN (\(Self.placeholders(visible.count)))")
                 arguments += visible.sorted()
             }
             return try Self.handoffs(db, where: conditions.isEmpty ? "1" : conditions.joined(separator: " AND "), arguments,

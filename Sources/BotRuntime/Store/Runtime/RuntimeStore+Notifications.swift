@@ -67,7 +67,7 @@ extension RuntimeStore: NotificationStateStore {
             var scopeArguments: [any DatabaseValueConvertible] = []
             if let visibleBots {
                 guard !visibleBots.isEmpty else { return InboxPage(entries: [], nextCursor: nil, unread: 0) }
-                scope = "e.bot IN (\(Array(repeating: "?", count: visibleBots.count).joined(separator: ",")))"
+                scope = "e.bot IN (\(Self.placeholders(visibleBots.count)))"
                 scopeArguments = visibleBots.sorted()
             }
             let isRead = "EXISTS (SELECT 1 FROM notification_read r WHERE r.operator = ? AND r.event = e.id)"
@@ -106,12 +106,12 @@ extension RuntimeStore: NotificationStateStore {
             var arguments: [any DatabaseValueConvertible] = [name, at.timeIntervalSince1970]
             if let visibleBots {
                 guard !visibleBots.isEmpty else { return 0 }
-                conditions.append("bot IN (\(Array(repeating: "?", count: visibleBots.count).joined(separator: ",")))")
+                conditions.append("bot IN (\(Self.placeholders(visibleBots.count)))")
                 arguments += visibleBots.sorted()
             }
             if let events {
                 guard !events.isEmpty else { return 0 }
-                conditions.append("event_id IN (\(Array(repeating: "?", count: events.count).joined(separator: ",")))")
+                conditions.append("event_id IN (\(Self.placeholders(events.count)))")
                 arguments += events
             }
             try db.execute(sql: """

@@ -26,7 +26,7 @@ extension RuntimeStore: RuntimeStateStore {
             var result: [String: String] = [:]
             for chunk in stride(from: 0, to: names.count, by: 500) {
                 let slice = Array(names[chunk..<min(chunk + 500, names.count)])
-                let marks = Array(repeating: "?", count: slice.count).joined(separator: ",")
+                let marks = Self.placeholders(slice.count)
                 let rows = try Row.fetchCursor(db, sql: "SELECT name, spec FROM bot WHERE deleted_at IS NULL AND name IN (\(marks))",
                                                arguments: StatementArguments(slice))
                 while let row = try rows.next() { result[row[LiveObject.Columns.name]] = row[LiveObject.Columns.spec] }
