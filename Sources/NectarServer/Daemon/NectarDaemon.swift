@@ -157,19 +157,19 @@ public final class NectarDaemon: Sendable {
                             try await store.recordReconcileEvent(.reconcileRecovered, revision: revision, reason: nil, message: message,
                                                                  at: now())
                         }
-                        var notes: [String] = []
-                        let missing = try await store.declaredWebhooks().filter { !configured.contains($0.webhook) }
-                        if !missing.isEmpty {
-                            notes.append("webhooks named by bots but not defined in notifications.webhooks: "
-                                + missing.prefix(5).map { "\($0.webhook) (bot \($0.bot))" }.joined(separator: ", ")
-                                + (missing.count > 5 ? " and \(missing.count - 5) more" : "") + "; their other channels still deliver")
+                        /// "WHAT named by bots but not defined in SETTING: name (bot b), ... and N more; CONSEQUENCE".
+                        func note(_ missing: [(name: String, bot: String)], _ what: String, _ setting: String, _ consequence: String) -> String? {
+                            guard !missing.isEmpty else { return nil }
+                            return "\(what) named by bots but not defined in \(setting): "
+                                + missing.prefix(5).map { "\($0.name) (bot \($0.bot))" }.joined(separator: ", ")
+                                + (missing.count > 5 ? " and \(missing.count - 5) more" : "") + "; \(consequence)"
                         }
-                        let undefined = try await store.declaredModelEndpoints().filter { !endpoints.contains($0.endpoint) }
-                        if !undefined.isEmpty {
-                            notes.append("model endpoints named by bots but not defined in models.endpoints: "
-                                + undefined.prefix(5).map { "\($0.endpoint) (bot \($0.bot))" }.joined(separator: ", ")
-                                + (undefined.count > 5 ? " and \(undefined.count - 5) more" : "") + "; those bots answer 503")
-                        }
+                        let webhooks = try await store.declaredWebhooks().filter { !configured.contains($0.webhook) }
+                        let models = try await store.declaredModelEndpoints().filter { !endpoints.contains($0.endpoint) }
+                        let notes = [
+                            note(webhooks.map { ($0.webhook, $0.bot) }, "webhooks", "notifications.webhooks", "their other channels still deliver"),
+                            note(models.map { ($0.endpoint, $0.bot) }, "model endpoints", "models.endpoints", "those bots answer 503"),
+                        ].compactMap { $0 }
                         let note = notes.isEmpty ? nil : notes.joined(separator: "; ")
                         if let note { logger.warning("undefined notification webhooks or model endpoints", metadata: ["detail": "\(note)"]) }
                         await loop.setReadyNote(note, revision: revision)
