@@ -94,14 +94,10 @@ extension ChatEngine {
     /// written in one transaction, after the rows buffered before them.
     func handOff(_ request: ChatRequest, caller: Caller, conversation: OpenConversation, trigger: HandoffTrigger, text: MatchText,
                  answer: ResponderAnswer?, at: Date) async throws -> ChatReply {
-        let spec = caller.bot.spec
         let user = ChatMessage(id: RuntimeID.make("msg_"), role: .user, text: request.message, at: at)
         let notice = ChatMessage(id: RuntimeID.make("msg_"), role: .system, text: Self.handoffNotice(trigger), at: now())
-        try await writer.flush()
-        let opened = try await store.openHandoff(HandoffOpening(
-            conversation: conversation.record, isNewConversation: conversation.isNew, messages: [user, notice], trigger: trigger,
-            urgency: caller.bot.handoffMatcher.urgency(text), sla: spec.handoff.sla,
-            newID: RuntimeID.make("hof_"), at: at))
+        let opened = try await openHandoff(caller: caller, conversation: conversation, messages: [user, notice], trigger: trigger,
+                                           text: text, at: at)
         let pending = conversations.appendCollectingOperatorMessages([user, notice], to: conversation.record,
                                                                      knownCount: conversation.count, history: conversation.history)
         if let key = caller.key { writer.enqueue { $0.keyUses[key.id] = at } }
@@ -114,6 +110,16 @@ extension ChatEngine {
                          confidence: answer?.confidence ?? 0, sources: [], promptTokens: answer?.promptTokens ?? 0,
                          completionTokens: answer?.completionTokens ?? 0, createdAt: notice.at, handoff: opened.handoff.summary,
                          operatorMessages: pending)
+    }
+
+    /// Opens a handoff (or adds the trigger to the open one) with the turn's
+    /// messages, in one transaction after the rows buffered before them.
+    func openHandoff(caller: Caller, conversation: OpenConversation, messages: [ChatMessage], trigger: HandoffTrigger,
+                     text: MatchText, at: Date) async throws -> HandoffOpened {
+        try await writer.flush()
+        return try await store.openHandoff(HandoffOpening(
+            conversation: conversation.record, isNewConversation: conversation.isNew, messages: messages, trigger: trigger,
+            urgency: caller.bot.handoffMatcher.urgency(text), sla: caller.bot.spec.handoff.sla, newID: RuntimeID.make("hof_"), at: at))
     }
 
     /// A person has the conversation: the message goes to the handoff's
@@ -129,11 +135,8 @@ extension ChatEngine {
         let messages = [user] + (notice.map { [$0] } ?? [])
         var summary = open
         if let trigger, let text {
-            try await writer.flush()
-            let opened = try await store.openHandoff(HandoffOpening(
-                conversation: conversation.record, isNewConversation: false, messages: messages, trigger: trigger,
-                urgency: caller.bot.handoffMatcher.urgency(text), sla: caller.bot.spec.handoff.sla,
-                newID: RuntimeID.make("hof_"), at: at))
+            let opened = try await openHandoff(caller: caller, conversation: conversation, messages: messages, trigger: trigger,
+                                               text: text, at: at)
             summary = opened.handoff.summary
         } else {
             writer.enqueue { batch in
