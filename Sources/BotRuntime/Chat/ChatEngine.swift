@@ -21,7 +21,7 @@ public final class ChatEngine: Sendable {
     public let handoffs: HandoffDesk
     private let salt = Mutex("")
     let logger: Logger
-    let now: @Sendable () -> Date
+    public let now: @Sendable () -> Date
 
     public init(directory: BotDirectory, store: any RuntimeStateStore, limiter: RateLimiter, writer: RuntimeWriter,
                 responder: any Responder, modelResponder: (any Responder)? = nil, metrics: ChatMetrics, logger: Logger,

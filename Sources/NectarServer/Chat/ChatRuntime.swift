@@ -20,12 +20,17 @@ public final class ChatRuntime: Service, Sendable {
     /// How often handoffs' SLA targets are checked.
     let slaCheckInterval: Duration
 
+    /// How long usage rows are kept (nil: for good), and how often old ones are pruned.
+    let usageRetention: Duration?
+    let pruneInterval: Duration
+
     /// The HTTP client of model endpoints, closed when the runtime stops.
     let modelClient: HTTPModelClient?
 
     public init(store: RuntimeStore, metrics: any MetricsFactory, logger: Logger, flushInterval: Duration = .milliseconds(50),
                 watchInterval: Duration = .milliseconds(250), slaCheckInterval: Duration = .seconds(1),
-                modelEndpoints: [ModelEndpoint] = [], now: @escaping @Sendable () -> Date = { Date() }) {
+                modelEndpoints: [ModelEndpoint] = [], usageRetention: Duration? = nil, pruneInterval: Duration = .seconds(3600),
+                now: @escaping @Sendable () -> Date = { Date() }) {
         let chatMetrics = ChatMetrics(factory: metrics)
         let directory = BotDirectory(store: store, metrics: chatMetrics)
         let limiter = RateLimiter()
@@ -37,6 +42,8 @@ public final class ChatRuntime: Service, Sendable {
         self.logger = logger
         self.watchInterval = watchInterval
         self.slaCheckInterval = slaCheckInterval
+        self.usageRetention = usageRetention
+        self.pruneInterval = pruneInterval
         let modelClient = modelEndpoints.isEmpty ? nil : HTTPModelClient()
         self.modelClient = modelClient
         engine = ChatEngine(directory: directory, store: store, limiter: limiter, writer: writer,
@@ -62,6 +69,35 @@ public final class ChatRuntime: Service, Sendable {
         try await writer.flush()
     }
 
+    /// Deletes usage rows older than the retention, at start and then
+    /// every `pruneInterval`, in small transactions.
+    func pruneUsage() async {
+        guard let retention = usageRetention else { return }
+        while !Task.isCancelled {
+            _ = await pruneExpiredUsage(retention: retention)
+            try? await Task.sleep(for: pruneInterval)
+        }
+    }
+
+    /// One pass: every usage row older than `retention`, a batch at a time;
+    /// returns how many were deleted.
+    @discardableResult
+    public func pruneExpiredUsage(retention: Duration) async -> Int {
+        let cutoff = engine.now().addingTimeInterval(-Double(retention.components.seconds))
+        var deleted = 0
+        do throws(StoreError) {
+            while !Task.isCancelled {
+                let count = try await store.pruneUsage(before: cutoff)
+                deleted += count
+                if count == 0 { break }
+            }
+        } catch {
+            logger.error("pruning old usage rows failed", metadata: ["error": "\(error.description)"])
+        }
+        if deleted > 0 { logger.info("pruned old usage rows", metadata: ["rows": "\(deleted)", "before": "\(cutoff)"]) }
+        return deleted
+    }
+
     public func run() async throws {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.writer.run() }
@@ -69,6 +105,7 @@ public final class ChatRuntime: Service, Sendable {
             // SLA targets are checked every second (a target that passed
             // while the daemon was down fires at the first check).
             group.addTask { await self.engine.handoffs.watch(every: self.slaCheckInterval) }
+            group.addTask { await self.pruneUsage() }
             try? await gracefulShutdown()
             group.cancelAll()
         }

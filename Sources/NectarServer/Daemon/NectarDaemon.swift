@@ -62,7 +62,7 @@ public final class NectarDaemon: Sendable {
         var chatLogger = logger
         chatLogger[metadataKey: "component"] = "chat"
         chat = ChatRuntime(store: store, metrics: metrics, logger: chatLogger, slaCheckInterval: slaCheckInterval,
-                           modelEndpoints: modelEndpoints, now: now)
+                           modelEndpoints: modelEndpoints, usageRetention: settings.usageRetention.map { .seconds($0.seconds) }, now: now)
         var notifyLogger = logger
         notifyLogger[metadataKey: "component"] = "notifications"
         let sender = HTTPWebhookSender()

@@ -75,6 +75,9 @@ public struct ServeSettings: Sendable, Equatable {
     public var notificationRetryBase = SpecDuration(seconds: 5)
     public var notificationRetryCap = SpecDuration(seconds: 3600)
     public var notificationMaxAge = SpecDuration(seconds: 86_400)
+    /// How long usage rows are kept (the hourly rollups analytics read are
+    /// kept for good); nil keeps them for good too.
+    public var usageRetention: SpecDuration? = SpecDuration(seconds: 90 * 86_400)
 
     public init() {}
 
@@ -173,6 +176,17 @@ public struct ServeSettings: Sendable, Equatable {
         duration("notifications.retryBase", "NECTAR_NOTIFY_RETRY_BASE", \.notificationRetryBase),
         duration("notifications.retryCap", "NECTAR_NOTIFY_RETRY_CAP", \.notificationRetryCap),
         duration("notifications.maxAge", "NECTAR_NOTIFY_MAX_AGE", \.notificationMaxAge),
+        Field(key: "analytics.retention", environment: "NECTAR_USAGE_RETENTION") { settings, text in
+            if text == "forever" {
+                settings.usageRetention = nil
+                return nil
+            }
+            guard let value = SpecDuration(parsing: text), value.seconds >= 3600 else {
+                return "a duration of at least 1h such as 30d, or forever"
+            }
+            settings.usageRetention = value
+            return nil
+        },
         Field(key: "log.level", environment: "NECTAR_LOG_LEVEL") { settings, text in
             let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
             guard levels.contains(text) else { return "one of \(levels.joined(separator: ", "))" }

@@ -44,6 +44,7 @@ public struct NectarRouter: Sendable {
         HandoffRoutes(desk: chat.handoffs).add(to: admin)
         NotificationRoutes(store: store, desk: chat.handoffs).add(to: admin)
         DeliveryRoutes(store: store).add(to: admin)
+        AnalyticsRoutes(store: store, desk: chat.handoffs, now: chat.now).add(to: admin)
         return router
     }
 }

@@ -169,6 +169,7 @@ enum StoreMigrations {
         registerRuntime(&migrator)
         registerHandoffs(&migrator)
         registerNotifications(&migrator)
+        registerAnalytics(&migrator)
         return migrator
     }
 }

@@ -65,6 +65,7 @@ extension RuntimeStore: HandoffStateStore {
             }
             try Self.outbox(.created, handoff: created, actor: "user", detail: ["reason": trigger.reason.rawValue, "detail": trigger.detail],
                             at: opening.at, db)
+            try Self.rollUp(.created, before: nil, after: created, at: opening.at, db)
             afterCommit([created], db)
             return HandoffOpened(handoff: created, created: true)
         }
@@ -121,6 +122,7 @@ extension RuntimeStore: HandoffStateStore {
             guard var handoff = try Self.handoff(db, where: "id = ?", [change.id]), change.visibleBots?.contains(handoff.bot) ?? true else {
                 return .notFound
             }
+            let before = handoff
             let at = change.at
             let actor = "operator:\(change.actor)"
             let audit: [String: String]
@@ -206,6 +208,7 @@ extension RuntimeStore: HandoffStateStore {
             for (kind, detail) in emitted {
                 try Self.event(handoff.id, at: at, actor: actor, kind: kind, detail: detail, db)
                 try Self.outbox(kind, handoff: handoff, actor: actor, detail: detail, at: at, db)
+                try Self.rollUp(kind, before: before, after: handoff, at: at, db)
             }
             afterCommit([handoff], db)
             try Self.insert(AuditEntry(at: at, actor: actor, action: "handoff-\(Self.verb(change.action))", objectKind: "Handoff",
@@ -222,6 +225,7 @@ extension RuntimeStore: HandoffStateStore {
             var escalated: [Handoff] = []
             for var handoff in try Self.handoffs(db, where: "status = 'pending' AND sla_due_at IS NOT NULL AND sla_due_at <= ?",
                                                  [at.timeIntervalSince1970], limit: 1000) {
+                let before = handoff
                 let previous = handoff.urgency
                 let due = handoff.slaDueAt ?? at
                 handoff.urgency = previous.raised
@@ -234,6 +238,7 @@ extension RuntimeStore: HandoffStateStore {
                               "dueAt": ISO8601DateFormatter().string(from: due)]
                 try Self.event(handoff.id, at: at, actor: "nectar", kind: .escalated, detail: detail, db)
                 try Self.outbox(.escalated, handoff: handoff, actor: "nectar", detail: detail, at: at, db)
+                try Self.rollUp(.escalated, before: before, after: handoff, at: at, db)
                 try Self.insert(AuditEntry(at: at, actor: "nectar", action: "handoff-escalate", objectKind: "Handoff",
                                            objectName: handoff.id, changes: Self.json(detail.merging(["bot": handoff.bot]) { a, _ in a })),
                                 runID: nil, db)

@@ -4,6 +4,7 @@ import GRDB
 extension RuntimeStore {
     /// Writes a batch of the chat path's rows (inside one transaction).
     static func write(_ batch: RuntimeWriteBatch, _ db: Database) throws {
+        var newConversations: [ConversationRecord] = []
         for conversation in batch.conversations {
             try db.cachedStatement(sql: """
                 INSERT INTO conversation (id, bot, channel, key_id, client_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -11,6 +12,7 @@ extension RuntimeStore {
                 """).execute(arguments: [conversation.id, conversation.bot, conversation.channel.rawValue, conversation.keyID,
                                          conversation.clientHash, conversation.createdAt.timeIntervalSince1970,
                                          conversation.createdAt.timeIntervalSince1970])
+            if db.changesCount > 0 { newConversations.append(conversation) }
         }
         var touched: [String: Double] = [:]
         for (conversation, _, message) in batch.messages {
@@ -38,6 +40,7 @@ extension RuntimeStore {
                                          usage.conversationID, usage.outcome.rawValue, usage.latencyMilliseconds, usage.confidence,
                                          usage.knowledgeHit, usage.promptTokens, usage.completionTokens, usage.question])
         }
+        try rollUp(batch, newConversations: newConversations, db)
         for count in batch.rateIncrements {
             try db.cachedStatement(sql: """
                 INSERT INTO rate_counter (scope, window, window_start, count) VALUES (?, ?, ?, ?)

@@ -1,0 +1,216 @@
+import Foundation
+
+/// What an analytics request asks for: a time range (whole UTC hours), the
+/// series' bucket, and which bots (nil: every bot).
+public struct AnalyticsQuery: Sendable, Hashable {
+    public enum Bucket: String, Sendable, Hashable, CaseIterable {
+        case hour, day
+
+        var hours: Int64 { self == .hour ? 1 : 24 }
+    }
+
+    /// First hour counted (hours since 1970).
+    public var fromHour: Int64
+    /// First hour not counted.
+    public var toHour: Int64
+    public var bucket: Bucket
+    public var bots: Set<String>?
+    /// How many unanswered question groups to list.
+    public var topQuestions = 10
+
+    /// `from` is rounded down and `to` up to whole hours.
+    public init(from: Date, to: Date, bucket: Bucket, bots: Set<String>?) {
+        fromHour = UsageRollup.hour(of: from)
+        toHour = max(Int64((to.timeIntervalSince1970 / 3600).rounded(.up)), fromHour + 1)
+        self.bucket = bucket
+        self.bots = bots
+    }
+
+    public var from: Date { Date(timeIntervalSince1970: Double(fromHour) * 3600) }
+    public var to: Date { Date(timeIntervalSince1970: Double(toHour) * 3600) }
+}
+
+public struct Percentiles: Sendable, Hashable, Codable {
+    public var p50: Double?
+    public var p95: Double?
+    public var p99: Double?
+
+    init(_ histogram: LogHistogram, p99 withP99: Bool = true) {
+        p50 = histogram.percentile(0.50).map(Self.round)
+        p95 = histogram.percentile(0.95).map(Self.round)
+        p99 = withP99 ? histogram.percentile(0.99).map(Self.round) : nil
+    }
+
+    static func round(_ value: Double) -> Double { (value * 100).rounded() / 100 }
+}
+
+public struct ConfidenceBucket: Sendable, Hashable, Codable {
+    public var from: Double
+    public var to: Double
+    public var count: Int
+}
+
+/// Traffic figures of a range (the totals, and each point of the series).
+public struct UsageFigures: Sendable, Hashable, Codable {
+    public var conversations: Int
+    public var messages: Int
+    /// Estimated (HyperLogLog, about 3%; exact in practice for small counts).
+    public var uniqueClients: Int
+    public var answered: Int
+    public var lowConfidence: Int
+    public var rateLimited: Int
+    public var handedOff: Int
+    public var errors: Int
+    public var averageConfidence: Double?
+    public var confidenceDistribution: [ConfidenceBucket]
+    /// Of the exchanges the bot answered itself (answered or low-confidence),
+    /// the share that quoted its knowledge.
+    public var knowledgeHitRate: Double?
+    public var latencyMs: Percentiles
+    public var promptTokens: Int
+    public var completionTokens: Int
+
+    init(_ rollup: UsageRollup) {
+        conversations = rollup.conversations
+        messages = rollup.messages
+        uniqueClients = rollup.clients.estimate
+        answered = rollup.answered
+        lowConfidence = rollup.lowConfidence
+        rateLimited = rollup.rateLimited
+        handedOff = rollup.handedOff
+        errors = rollup.errors
+        averageConfidence = rollup.confidenceCount > 0 ? Self.ratio(rollup.confidenceSum, Double(rollup.confidenceCount)) : nil
+        confidenceDistribution = rollup.confidenceBuckets.enumerated().map { index, count in
+            ConfidenceBucket(from: Double(index) / 10, to: Double(index + 1) / 10, count: count)
+        }
+        let selfAnswered = rollup.answered + rollup.lowConfidence
+        knowledgeHitRate = selfAnswered > 0 ? Self.ratio(Double(rollup.knowledgeHits), Double(selfAnswered)) : nil
+        latencyMs = Percentiles(rollup.latency)
+        promptTokens = rollup.promptTokens
+        completionTokens = rollup.completionTokens
+    }
+
+    static func ratio(_ part: Double, _ whole: Double) -> Double { (part / whole * 10_000).rounded() / 10_000 }
+}
+
+public struct SLAFigure: Sendable, Hashable, Codable {
+    public var met: Int
+    public var missed: Int
+    /// met / (met + missed); nil before any round was decided.
+    public var attainment: Double?
+}
+
+public struct HandoffFigures: Sendable, Hashable, Codable {
+    public var count: Int
+    /// Handoffs per new conversation.
+    public var rate: Double?
+    public var reopened: Int
+    public var byReason: [String: Int]
+    public var byUrgency: [String: Int]
+    public var timeToAssignmentSeconds: Percentiles
+    public var timeToResolutionSeconds: Percentiles
+    /// Per opening urgency.
+    public var sla: [String: SLAFigure]
+
+    init(_ rows: [HandoffRollup], conversations: Int) {
+        var assignment = LogHistogram(), resolution = LogHistogram()
+        var byReason = Dictionary(uniqueKeysWithValues: Handoff.Reason.allCases.map { ($0.rawValue, 0) })
+        var byUrgency = Dictionary(uniqueKeysWithValues: Urgency.allCases.map { ($0.rawValue, 0) })
+        var met: [String: Int] = [:], missed: [String: Int] = [:]
+        var count = 0, reopened = 0
+        for row in rows {
+            count += row.created
+            reopened += row.reopened
+            byReason[row.reason, default: 0] += row.created
+            byUrgency[row.urgency, default: 0] += row.created
+            assignment.merge(row.assignment)
+            resolution.merge(row.resolution)
+            met[row.urgency, default: 0] += row.slaMet
+            missed[row.urgency, default: 0] += row.slaMissed
+        }
+        self.count = count
+        self.reopened = reopened
+        rate = conversations > 0 ? UsageFigures.ratio(Double(count), Double(conversations)) : nil
+        self.byReason = byReason
+        self.byUrgency = byUrgency
+        timeToAssignmentSeconds = Percentiles(assignment, p99: false)
+        timeToResolutionSeconds = Percentiles(resolution, p99: false)
+        sla = Dictionary(uniqueKeysWithValues: Urgency.allCases.map { urgency in
+            let met = met[urgency.rawValue] ?? 0, missed = missed[urgency.rawValue] ?? 0
+            return (urgency.rawValue, SLAFigure(met: met, missed: missed,
+                                                attainment: met + missed > 0 ? UsageFigures.ratio(Double(met), Double(met + missed)) : nil))
+        })
+    }
+}
+
+public struct SeriesPoint: Sendable, Hashable, Codable {
+    public var start: Date
+    public var usage: UsageFigures
+    public var handoffs: Int
+}
+
+public struct UnansweredQuestion: Sendable, Hashable, Codable {
+    /// The most recent wording of the group.
+    public var question: String
+    public var count: Int
+    public var lastAskedAt: Date
+}
+
+/// The analytics of a range, computed from the hourly rollups only.
+public struct AnalyticsReport: Sendable, Hashable, Codable {
+    public var from: Date
+    public var to: Date
+    public var bucket: String
+    /// The bots counted (every bot with traffic in the range when not filtered).
+    public var bots: [String]
+    public var totals: UsageFigures
+    public var handoffs: HandoffFigures
+    public var series: [SeriesPoint]
+    public var topUnanswered: [UnansweredQuestion]
+
+    public init(query: AnalyticsQuery, usage: [UsageRollup], handoffs: [HandoffRollup], questions: [UnansweredQuestion]) {
+        from = query.from
+        to = query.to
+        bucket = query.bucket.rawValue
+        var total = UsageRollup(bot: "", hour: query.fromHour)
+        var points: [Int64: UsageRollup] = [:]
+        var handoffPoints: [Int64: Int] = [:]
+        var bots = Set<String>()
+        let width = query.bucket.hours
+        func start(_ hour: Int64) -> Int64 { query.fromHour + (hour - query.fromHour) / width * width }
+        for row in usage {
+            total.merge(row)
+            points[start(row.hour), default: UsageRollup(bot: "", hour: start(row.hour))].merge(row)
+            bots.insert(row.bot)
+        }
+        for row in handoffs {
+            handoffPoints[start(row.hour), default: 0] += row.created
+            bots.insert(row.bot)
+        }
+        self.bots = query.bots.map { Array($0).sorted() } ?? bots.sorted()
+        totals = UsageFigures(total)
+        self.handoffs = HandoffFigures(handoffs, conversations: total.conversations)
+        series = stride(from: query.fromHour, to: query.toHour, by: Int(width)).map { hour in
+            SeriesPoint(start: Date(timeIntervalSince1970: Double(hour) * 3600),
+                        usage: UsageFigures(points[hour] ?? UsageRollup(bot: "", hour: hour)), handoffs: handoffPoints[hour] ?? 0)
+        }
+        topUnanswered = questions
+    }
+
+    /// The series as CSV: one line per bucket, a header first.
+    public var seriesCSV: String {
+        var lines = ["start,conversations,messages,unique_clients,answered,low_confidence,rate_limited,handed_off,errors,"
+            + "average_confidence,knowledge_hit_rate,latency_p50_ms,latency_p95_ms,latency_p99_ms,handoffs"]
+        let formatter = ISO8601DateFormatter()
+        func number(_ value: Double?) -> String { value.map { String($0) } ?? "" }
+        for point in series {
+            let usage = point.usage
+            lines.append([formatter.string(from: point.start), String(usage.conversations), String(usage.messages),
+                          String(usage.uniqueClients), String(usage.answered), String(usage.lowConfidence), String(usage.rateLimited),
+                          String(usage.handedOff), String(usage.errors), number(usage.averageConfidence),
+                          number(usage.knowledgeHitRate), number(usage.latencyMs.p50), number(usage.latencyMs.p95),
+                          number(usage.latencyMs.p99), String(point.handoffs)].joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
