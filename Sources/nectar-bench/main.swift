@@ -40,6 +40,9 @@ do {
     case "model":
         // `model [--seconds 5] [--connections 16]`: what nectar adds in front of an OpenAI-compatible endpoint (needs wrk).
         try await ModelBenchmark(seconds: option("--seconds", default: 5), connections: option("--connections", default: 16)).run()
+    case "analytics":
+        // `analytics [--runs 5]`: reports over 100,000 and 2,000,000 usage rows.
+        try await AnalyticsBenchmark(runs: option("--runs", default: 5)).run()
     case "pathological":
         // `pathological [--runs 3]`: validate on declarations built to be slow.
         try PathologicalBenchmark(runs: option("--runs", default: 3)).run()
@@ -55,7 +58,7 @@ do {
         // Child mode: `measure <what> --repo PATH --runs N` prints one JSON Measurement.
         try ChildMeasurement.run(what: arguments[1], repo: optionString("--repo")!, runs: option("--runs", default: 5))
     default:
-        FileHandle.standardError.write(Data("usage: nectar-bench validate|apply|drift|keys|chat|notify|model|pathological [--bots N] [--runs N]\n".utf8))
+        FileHandle.standardError.write(Data("usage: nectar-bench validate|apply|drift|keys|chat|notify|model|analytics|pathological [--bots N] [--runs N]\n".utf8))
         exit(2)
     }
 } catch {

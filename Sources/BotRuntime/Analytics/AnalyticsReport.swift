@@ -168,31 +168,58 @@ public struct AnalyticsReport: Sendable, Hashable, Codable {
     public var series: [SeriesPoint]
     public var topUnanswered: [UnansweredQuestion]
 
-    public init(query: AnalyticsQuery, usage: [UsageRollup], handoffs: [HandoffRollup], questions: [UnansweredQuestion]) {
-        from = query.from
-        to = query.to
-        bucket = query.bucket.rawValue
-        var total = UsageRollup(bot: "", hour: query.fromHour)
+    /// Sums rollups as they are read into the figures of a report.
+    public struct Builder {
+        let query: AnalyticsQuery
+        var total: UsageRollup
         var points: [Int64: UsageRollup] = [:]
+        var handoffs: [String: HandoffRollup] = [:]
         var handoffPoints: [Int64: Int] = [:]
         var bots = Set<String>()
-        let width = query.bucket.hours
-        func start(_ hour: Int64) -> Int64 { query.fromHour + (hour - query.fromHour) / width * width }
-        for row in usage {
+
+        public init(query: AnalyticsQuery) {
+            self.query = query
+            total = UsageRollup(bot: "", hour: query.fromHour)
+        }
+
+        /// The first hour of the series bucket `hour` falls in.
+        func start(_ hour: Int64) -> Int64 {
+            let width = query.bucket.hours
+            return query.fromHour + (hour - query.fromHour) / width * width
+        }
+
+        public mutating func add(_ row: UsageRollup) {
             total.merge(row)
-            points[start(row.hour), default: UsageRollup(bot: "", hour: start(row.hour))].merge(row)
+            let start = start(row.hour)
+            points[start, default: UsageRollup(bot: "", hour: start)].merge(row)
             bots.insert(row.bot)
         }
-        for row in handoffs {
+
+        public mutating func add(_ row: HandoffRollup) {
+            // Per reason and urgency: what the figures break down by.
+            handoffs["\(row.reason) \(row.urgency)", default: HandoffRollup(bot: "", hour: 0, reason: row.reason, urgency: row.urgency)]
+                .merge(row)
             handoffPoints[start(row.hour), default: 0] += row.created
             bots.insert(row.bot)
         }
-        self.bots = query.bots.map { Array($0).sorted() } ?? bots.sorted()
-        totals = UsageFigures(total)
-        self.handoffs = HandoffFigures(handoffs, conversations: total.conversations)
-        series = stride(from: query.fromHour, to: query.toHour, by: Int(width)).map { hour in
+
+        public func report(questions: [UnansweredQuestion]) -> AnalyticsReport {
+            AnalyticsReport(builder: self, questions: questions)
+        }
+    }
+
+    init(builder: Builder, questions: [UnansweredQuestion]) {
+        let query = builder.query
+        from = query.from
+        to = query.to
+        bucket = query.bucket.rawValue
+        bots = query.bots.map { Array($0).sorted() } ?? builder.bots.sorted()
+        totals = UsageFigures(builder.total)
+        handoffs = HandoffFigures(Array(builder.handoffs.values), conversations: builder.total.conversations)
+        series = stride(from: query.fromHour, to: query.toHour, by: Int(query.bucket.hours)).map { hour in
             SeriesPoint(start: Date(timeIntervalSince1970: Double(hour) * 3600),
-                        usage: UsageFigures(points[hour] ?? UsageRollup(bot: "", hour: hour)), handoffs: handoffPoints[hour] ?? 0)
+                        usage: UsageFigures(builder.points[hour] ?? UsageRollup(bot: "", hour: hour)),
+                        handoffs: builder.handoffPoints[hour] ?? 0)
         }
         topUnanswered = questions
     }

@@ -57,7 +57,7 @@ public struct ClientSketch: Sendable, Hashable {
         var sum = 0.0
         var zeros = 0
         for register in registers {
-            sum += pow(2, -Double(register))
+            sum += Self.inversePowers[Int(register)]
             if register == 0 { zeros += 1 }
         }
         let raw = 0.7213 / (1 + 1.079 / m) * m * m / sum
@@ -66,6 +66,9 @@ public struct ClientSketch: Sendable, Hashable {
         }
         return Int(raw.rounded())
     }
+
+    /// 2^-rank for every rank a register can hold.
+    static let inversePowers: [Double] = (0...(32 - precision + 1)).map { pow(2, -Double($0)) }
 
     /// FNV-1a over the bytes, then a 64-bit finaliser (splitmix64) to spread them.
     static func hash(_ text: String) -> UInt64 {

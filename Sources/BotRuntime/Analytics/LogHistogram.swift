@@ -3,26 +3,34 @@ import Foundation
 /// Counts of positive values in logarithmic buckets (16 per decade, about
 /// 15% wide, from 0.01 to 10^8), mergeable by adding: a percentile of a
 /// merged histogram is the percentile of all the values it counted, to
-/// within half a bucket (about 7%). Stored as text, `index:count` pairs.
+/// within half a bucket (about 7%). Stored as (bucket, count) pairs of five
+/// bytes, so that reading one costs the same however many values it counts.
 public struct LogHistogram: Sendable, Hashable {
     static let perDecade = 16.0
     /// Bucket 0 starts at 10^-2.
     static let offset = 32
     static let bucketCount = 160
 
-    public private(set) var counts: [Int: Int] = [:]
+    /// Empty until the first value (most rollups of quiet hours stay small).
+    private var counts: [UInt32] = []
     public private(set) var total = 0
 
     public init() {}
 
     public mutating func add(_ value: Double, count: Int = 1) {
         guard count > 0, value.isFinite else { return }
-        counts[Self.bucket(value), default: 0] += count
+        if counts.isEmpty { counts = [UInt32](repeating: 0, count: Self.bucketCount) }
+        counts[Self.bucket(value)] &+= UInt32(truncatingIfNeeded: count)
         total += count
     }
 
     public mutating func merge(_ other: LogHistogram) {
-        for (bucket, count) in other.counts { counts[bucket, default: 0] += count }
+        guard other.total > 0 else { return }
+        if counts.isEmpty {
+            self = other
+            return
+        }
+        for index in 0..<Self.bucketCount { counts[index] &+= other.counts[index] }
         total += other.total
     }
 
@@ -42,27 +50,40 @@ public struct LogHistogram: Sendable, Hashable {
         guard total > 0 else { return nil }
         let rank = max(1, Int((fraction * Double(total)).rounded(.up)))
         var seen = 0
-        for bucket in counts.keys.sorted() {
-            seen += counts[bucket] ?? 0
+        for bucket in 0..<Self.bucketCount where counts[bucket] > 0 {
+            seen += Int(counts[bucket])
             if seen >= rank { return Self.middle(bucket) }
         }
-        return counts.keys.max().map(Self.middle)
+        return counts.lastIndex { $0 > 0 }.map(Self.middle)
     }
 
-    /// `index:count,...` in bucket order; empty for an empty histogram.
-    public var text: String {
-        counts.keys.sorted().map { "\($0):\(counts[$0] ?? 0)" }.joined(separator: ",")
-    }
-
-    /// Reads `text`; unreadable pairs are skipped (a rollup is never worth a failed report).
-    public init(text: String?) {
-        guard let text, !text.isEmpty else { return }
-        for pair in text.split(separator: ",") {
-            let parts = pair.split(separator: ":")
-            guard parts.count == 2, let bucket = Int(parts[0]), let count = Int(parts[1]),
-                  (0..<Self.bucketCount).contains(bucket), count > 0 else { continue }
-            counts[bucket, default: 0] += count
-            total += count
+    /// Stored form: for each bucket with values, its index and its count
+    /// (four bytes, little-endian); empty for an empty histogram.
+    public var bytes: [UInt8] {
+        guard total > 0 else { return [] }
+        var bytes: [UInt8] = []
+        for (index, count) in counts.enumerated() where count > 0 {
+            bytes += [UInt8(index), UInt8(count & 0xff), UInt8(count >> 8 & 0xff), UInt8(count >> 16 & 0xff), UInt8(count >> 24)]
         }
+        return bytes
+    }
+
+    /// Reads the stored form; a malformed one is an empty histogram (a
+    /// rollup is never worth a failed report).
+    public init(bytes: some Collection<UInt8>) {
+        guard !bytes.isEmpty, bytes.count % 5 == 0 else { return }
+        var counts = [UInt32](repeating: 0, count: Self.bucketCount)
+        var total = 0
+        var iterator = bytes.makeIterator()
+        while let index = iterator.next(), let b0 = iterator.next(), let b1 = iterator.next(), let b2 = iterator.next(),
+              let b3 = iterator.next() {
+            guard Int(index) < Self.bucketCount else { return }
+            let count = UInt32(b0) | UInt32(b1) << 8 | UInt32(b2) << 16 | UInt32(b3) << 24
+            counts[Int(index)] &+= count
+            total += Int(count)
+        }
+        guard total > 0 else { return }
+        self.counts = counts
+        self.total = total
     }
 }

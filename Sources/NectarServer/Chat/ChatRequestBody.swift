@@ -8,6 +8,19 @@ enum RequestJSON {
     /// The largest chat message, in bytes of UTF-8.
     static let maxMessageBytes = 8 * 1024
 
+    /// An optional JSON object body (empty is nil), with a one-sentence 400 naming `example`.
+    static func optionalBody<T: Decodable>(_ type: T.Type, _ request: Request, example: String) async throws -> T? {
+        let buffer = try await request.collectWholeBody(upTo: 16 * 1024)
+        guard buffer.readableBytes > 0 else { return nil }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+        } catch let error as DecodingError {
+            throw APIError.badRequest(RequestJSON.sentence(error) + " (for example \(example))")
+        } catch {
+            throw APIError.badRequest("the body must be a JSON object such as \(example)")
+        }
+    }
+
     /// Decodes `T` from the whole body (at most `limit` bytes).
     static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int) async throws -> T {
         let buffer = try await request.collectWholeBody(upTo: limit)

@@ -45,6 +45,7 @@ public struct NectarRouter: Sendable {
         NotificationRoutes(store: store, desk: chat.handoffs).add(to: admin)
         DeliveryRoutes(store: store).add(to: admin)
         AnalyticsRoutes(store: store, desk: chat.handoffs, now: chat.now).add(to: admin)
+        KeyRoutes(loop: loop, now: chat.now).add(to: admin)
         return router
     }
 }

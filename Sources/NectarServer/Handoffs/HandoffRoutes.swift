@@ -27,7 +27,7 @@ struct HandoffRoutes: Sendable {
         group.post("handoffs/:id/assign") { request, context in
             let identity = try context.requireWorker("assigning a handoff")
             let id = try context.parameters.require("id")
-            let body = try await Self.optionalBody(AssignBody.self, request, example: #"{"to": "bob"}"#)
+            let body = try await RequestJSON.optionalBody(AssignBody.self, request, example: #"{"to": "bob"}"#)
             for name in [body?.to, body?.from].compactMap({ $0 }) where name.isEmpty || name.count > 63 {
                 throw APIError.badRequest("an operator name is 1 to 63 characters long")
             }
@@ -45,7 +45,7 @@ struct HandoffRoutes: Sendable {
         group.post("handoffs/:id/resolve") { request, context in
             let identity = try context.requireWorker("resolving a handoff")
             let id = try context.parameters.require("id")
-            let body = try await Self.optionalBody(ResolveBody.self, request, example: #"{"note": "refund issued"}"#)
+            let body = try await RequestJSON.optionalBody(ResolveBody.self, request, example: #"{"note": "refund issued"}"#)
             if let note = body?.note, note.utf8.count > 4096 { throw APIError.badRequest("note must be at most 4096 bytes") }
             return try Self.respond(try await desk.resolve(id, note: body?.note, as: identity), id: id)
         }
@@ -88,19 +88,6 @@ struct HandoffRoutes: Sendable {
             query.before = number
         }
         return query
-    }
-
-    /// A body that may be absent or empty.
-    static func optionalBody<T: Decodable>(_ type: T.Type, _ request: Request, example: String) async throws -> T? {
-        let buffer = try await request.collectWholeBody(upTo: 16 * 1024)
-        guard buffer.readableBytes > 0 else { return nil }
-        do {
-            return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
-        } catch let error as DecodingError {
-            throw APIError.badRequest(RequestJSON.sentence(error) + " (for example \(example))")
-        } catch {
-            throw APIError.badRequest("the body must be a JSON object such as \(example)")
-        }
     }
 
     static func respond(_ result: HandoffChangeResult, id: String) throws -> Response {

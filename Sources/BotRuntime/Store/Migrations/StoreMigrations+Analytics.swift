@@ -19,13 +19,13 @@ extension StoreMigrations {
                     errors INTEGER NOT NULL,
                     confidence_sum REAL NOT NULL,
                     confidence_count INTEGER NOT NULL,
-                    -- Ten counts, comma-separated: [0, 0.1), ..., [0.9, 1].
-                    confidence_buckets TEXT NOT NULL,
+                    -- Ten counts, four bytes each (little-endian): [0, 0.1), ..., [0.9, 1].
+                    confidence_buckets BLOB NOT NULL,
                     knowledge_hits INTEGER NOT NULL,
                     prompt_tokens INTEGER NOT NULL,
                     completion_tokens INTEGER NOT NULL,
-                    -- LogHistogram text of milliseconds.
-                    latency TEXT NOT NULL,
+                    -- LogHistogram bytes, milliseconds.
+                    latency BLOB NOT NULL,
                     -- ClientSketch bytes.
                     clients BLOB NOT NULL,
                     PRIMARY KEY (hour, bot)
@@ -40,9 +40,9 @@ extension StoreMigrations {
                     created INTEGER NOT NULL,
                     reopened INTEGER NOT NULL,
                     assigned INTEGER NOT NULL,
-                    assignment TEXT NOT NULL,
+                    assignment BLOB NOT NULL,
                     resolved INTEGER NOT NULL,
-                    resolution TEXT NOT NULL,
+                    resolution BLOB NOT NULL,
                     sla_met INTEGER NOT NULL,
                     sla_missed INTEGER NOT NULL,
                     PRIMARY KEY (hour, bot, reason, urgency)

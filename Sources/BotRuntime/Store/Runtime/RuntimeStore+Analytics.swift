@@ -28,7 +28,7 @@ extension RuntimeStore {
         var rollup = delta
         if let row = try Row.fetchOne(db.cachedStatement(sql: "\(usageRollupSelection) WHERE hour = ? AND bot = ?"),
                                       arguments: [delta.hour, delta.bot]) {
-            rollup = usageRollup(row: row)
+            rollup = try usageRollup(row: row)
             rollup.merge(delta)
         }
         try db.cachedStatement(sql: """
@@ -38,8 +38,8 @@ extension RuntimeStore {
             """).execute(arguments: [
                 rollup.hour, rollup.bot, rollup.messages, rollup.conversations, rollup.answered, rollup.lowConfidence,
                 rollup.rateLimited, rollup.handedOff, rollup.errors, rollup.confidenceSum, rollup.confidenceCount,
-                rollup.confidenceBuckets.map(String.init).joined(separator: ","), rollup.knowledgeHits, rollup.promptTokens,
-                rollup.completionTokens, rollup.latency.text, Data(rollup.clients.bytes),
+                Data(rollup.confidenceBuckets.flatMap { count in (0..<4).map { UInt8(truncatingIfNeeded: count >> ($0 * 8)) } }),
+                rollup.knowledgeHits, rollup.promptTokens, rollup.completionTokens, Data(rollup.latency.bytes), Data(rollup.clients.bytes),
             ])
     }
 
@@ -66,7 +66,7 @@ extension RuntimeStore {
         var rollup = delta
         if let row = try Row.fetchOne(db.cachedStatement(sql: "\(handoffRollupSelection) WHERE hour = ? AND bot = ? AND reason = ? AND urgency = ?"),
                                       arguments: [delta.hour, delta.bot, delta.reason, delta.urgency]) {
-            rollup = handoffRollup(row: row)
+            rollup = try handoffRollup(row: row)
             rollup.merge(delta)
         }
         try db.cachedStatement(sql: """
@@ -74,7 +74,7 @@ extension RuntimeStore {
                                                    sla_met, sla_missed)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [rollup.hour, rollup.bot, rollup.reason, rollup.urgency, rollup.created, rollup.reopened,
-                                     rollup.assigned, rollup.assignment.text, rollup.resolved, rollup.resolution.text,
+                                     rollup.assigned, Data(rollup.assignment.bytes), rollup.resolved, Data(rollup.resolution.bytes),
                                      rollup.slaMet, rollup.slaMissed])
     }
 
@@ -88,54 +88,63 @@ extension RuntimeStore {
         SELECT hour, bot, reason, urgency, created, reopened, assigned, assignment, resolved, resolution, sla_met, sla_missed FROM handoff_rollup
         """
 
-    static func usageRollup(row: Row) -> UsageRollup {
-        var rollup = UsageRollup(bot: row["bot"], hour: row["hour"])
-        rollup.messages = row["messages"]
-        rollup.conversations = row["conversations"]
-        rollup.answered = row["answered"]
-        rollup.lowConfidence = row["low_confidence"]
-        rollup.rateLimited = row["rate_limited"]
-        rollup.handedOff = row["handed_off"]
-        rollup.errors = row["errors"]
-        rollup.confidenceSum = row["confidence_sum"]
-        rollup.confidenceCount = row["confidence_count"]
-        let buckets = (row["confidence_buckets"] as String).split(separator: ",").compactMap { Int($0) }
-        if buckets.count == rollup.confidenceBuckets.count { rollup.confidenceBuckets = buckets }
-        rollup.knowledgeHits = row["knowledge_hits"]
-        rollup.promptTokens = row["prompt_tokens"]
-        rollup.completionTokens = row["completion_tokens"]
-        rollup.latency = LogHistogram(text: row["latency"])
-        rollup.clients = ClientSketch(bytes: (row["clients"] as Data?).map { [UInt8]($0) })
+    /// A `usageRollupSelection` row (columns by position: this runs for every row of a report).
+    static func usageRollup(row: Row) throws -> UsageRollup {
+        var rollup = UsageRollup(bot: row[1], hour: row[0])
+        rollup.messages = row[2]
+        rollup.conversations = row[3]
+        rollup.answered = row[4]
+        rollup.lowConfidence = row[5]
+        rollup.rateLimited = row[6]
+        rollup.handedOff = row[7]
+        rollup.errors = row[8]
+        rollup.confidenceSum = row[9]
+        rollup.confidenceCount = row[10]
+        try row.withUnsafeData(atIndex: 11) { data in
+            guard let data, data.count == rollup.confidenceBuckets.count * 4 else { return }
+            let bytes = [UInt8](data)
+            for index in rollup.confidenceBuckets.indices {
+                rollup.confidenceBuckets[index] = (0..<4).reduce(0) { $0 | Int(bytes[index * 4 + $1]) << ($1 * 8) }
+            }
+        }
+        rollup.knowledgeHits = row[12]
+        rollup.promptTokens = row[13]
+        rollup.completionTokens = row[14]
+        try row.withUnsafeData(atIndex: 15) { data in rollup.latency = LogHistogram(bytes: data ?? Data()) }
+        try row.withUnsafeData(atIndex: 16) { data in rollup.clients = ClientSketch(bytes: data.map { [UInt8]($0) }) }
         return rollup
     }
 
-    static func handoffRollup(row: Row) -> HandoffRollup {
-        var rollup = HandoffRollup(bot: row["bot"], hour: row["hour"], reason: row["reason"], urgency: row["urgency"])
-        rollup.created = row["created"]
-        rollup.reopened = row["reopened"]
-        rollup.assigned = row["assigned"]
-        rollup.assignment = LogHistogram(text: row["assignment"])
-        rollup.resolved = row["resolved"]
-        rollup.resolution = LogHistogram(text: row["resolution"])
-        rollup.slaMet = row["sla_met"]
-        rollup.slaMissed = row["sla_missed"]
+    static func handoffRollup(row: Row) throws -> HandoffRollup {
+        var rollup = HandoffRollup(bot: row[1], hour: row[0], reason: row[2], urgency: row[3])
+        rollup.created = row[4]
+        rollup.reopened = row[5]
+        rollup.assigned = row[6]
+        try row.withUnsafeData(atIndex: 7) { data in rollup.assignment = LogHistogram(bytes: data ?? Data()) }
+        rollup.resolved = row[8]
+        try row.withUnsafeData(atIndex: 9) { data in rollup.resolution = LogHistogram(bytes: data ?? Data()) }
+        rollup.slaMet = row[10]
+        rollup.slaMissed = row[11]
         return rollup
     }
 
-    /// The report of `query`, from the rollups of its hours and bots.
+    /// The report of `query`, from the rollups of its hours and bots, read
+    /// row by row into the report's sums (never all in memory at once).
     public func analytics(_ query: AnalyticsQuery) async throws(StoreError) -> AnalyticsReport {
         try await read { db in
+            var report = AnalyticsReport.Builder(query: query)
             var condition = "hour >= ? AND hour < ?"
             var arguments: [any DatabaseValueConvertible] = [query.fromHour, query.toHour]
             if let bots = query.bots {
-                guard !bots.isEmpty else { return AnalyticsReport(query: query, usage: [], handoffs: [], questions: []) }
+                guard !bots.isEmpty else { return report.report(questions: []) }
                 condition += " AND bot IN (\(Self.placeholders(bots.count)))"
                 arguments += bots.sorted()
             }
             let args: StatementArguments = StatementArguments(arguments)
-            let usage = try Row.fetchAll(db, sql: "\(Self.usageRollupSelection) WHERE \(condition)", arguments: args).map(Self.usageRollup(row:))
-            let handoffs = try Row.fetchAll(db, sql: "\(Self.handoffRollupSelection) WHERE \(condition)", arguments: args)
-                .map(Self.handoffRollup(row:))
+            let usage = try Row.fetchCursor(db, sql: "\(Self.usageRollupSelection) WHERE \(condition)", arguments: args)
+            while let row = try usage.next() { report.add(try Self.usageRollup(row: row)) }
+            let handoffs = try Row.fetchCursor(db, sql: "\(Self.handoffRollupSelection) WHERE \(condition)", arguments: args)
+            while let row = try handoffs.next() { report.add(try Self.handoffRollup(row: row)) }
             let questions = try Row.fetchAll(db, sql: """
                 SELECT grouping, example, max(last_at) AS last_at, sum(count) AS total FROM question_rollup WHERE \(condition)
                 GROUP BY grouping ORDER BY total DESC, last_at DESC LIMIT ?
@@ -143,7 +152,7 @@ extension RuntimeStore {
                 UnansweredQuestion(question: row["example"], count: row["total"],
                                    lastAskedAt: Date(timeIntervalSince1970: row["last_at"]))
             }
-            return AnalyticsReport(query: query, usage: usage, handoffs: handoffs, questions: questions)
+            return report.report(questions: questions)
         }
     }
 
