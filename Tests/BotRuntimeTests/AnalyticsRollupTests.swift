@@ -90,6 +90,13 @@ struct AnalyticsRollupTests {
         let inFirst = raw.filter { ($0["at"] as Double) < firstDay.timeIntervalSince1970 + 86_400 }.count
         #expect(report.series[0].usage.messages == inFirst)
         #expect(report.seriesCSV.split(separator: "\n").count == 4)
+        // Daily buckets read whole days from the daily rollups and the edges
+        // from the hourly ones: the same totals as hourly buckets.
+        var hourly = query
+        hourly.bucket = .hour
+        let byHour = try await store.analytics(hourly)
+        #expect(byHour.totals == report.totals)
+        #expect(byHour.series.count == 53 && byHour.series.map(\.usage.messages).reduce(0, +) == raw.count)
 
         // Unanswered questions grouped by their terms: two wordings of "reset password" are one group.
         let lowConfidence = raw.compactMap { $0["question"] as String? }
@@ -112,7 +119,7 @@ struct AnalyticsRollupTests {
 
         // The migration's backfill builds the same rollups from the rows alone.
         try await store.write { db in
-            try db.execute(sql: "DELETE FROM usage_rollup; DELETE FROM question_rollup")
+            try db.execute(sql: "DELETE FROM usage_rollup; DELETE FROM usage_rollup_day; DELETE FROM question_rollup")
             try RuntimeStore.backfillRollups(db)
         }
         #expect(try await store.analytics(query) == before)

@@ -26,6 +26,15 @@ public struct AnalyticsQuery: Sendable, Hashable {
         self.bots = bots
     }
 
+    /// The whole UTC days inside the range, as hours (empty when from == to).
+    var wholeDays: (from: Int64, to: Int64) {
+        let from = (fromHour + 23) / 24 * 24, to = toHour / 24 * 24
+        return from < to ? (from, to) : (toHour, toHour)
+    }
+
+    /// The first hour of the series bucket `hour` falls in: the hour, or its UTC day.
+    func bucketStart(_ hour: Int64) -> Int64 { bucket == .day ? hour / 24 * 24 : hour }
+
     public var from: Date { Date(timeIntervalSince1970: Double(fromHour) * 3600) }
     public var to: Date { Date(timeIntervalSince1970: Double(toHour) * 3600) }
 }
@@ -182,15 +191,9 @@ public struct AnalyticsReport: Sendable, Hashable, Codable {
             total = UsageRollup(bot: "", hour: query.fromHour)
         }
 
-        /// The first hour of the series bucket `hour` falls in.
-        func start(_ hour: Int64) -> Int64 {
-            let width = query.bucket.hours
-            return query.fromHour + (hour - query.fromHour) / width * width
-        }
-
         public mutating func add(_ row: UsageRollup) {
             total.merge(row)
-            let start = start(row.hour)
+            let start = query.bucketStart(row.hour)
             points[start, default: UsageRollup(bot: "", hour: start)].merge(row)
             bots.insert(row.bot)
         }
@@ -199,7 +202,7 @@ public struct AnalyticsReport: Sendable, Hashable, Codable {
             // Per reason and urgency: what the figures break down by.
             handoffs["\(row.reason) \(row.urgency)", default: HandoffRollup(bot: "", hour: 0, reason: row.reason, urgency: row.urgency)]
                 .merge(row)
-            handoffPoints[start(row.hour), default: 0] += row.created
+            handoffPoints[query.bucketStart(row.hour), default: 0] += row.created
             bots.insert(row.bot)
         }
 
@@ -216,7 +219,8 @@ public struct AnalyticsReport: Sendable, Hashable, Codable {
         bots = query.bots.map { Array($0).sorted() } ?? builder.bots.sorted()
         totals = UsageFigures(builder.total)
         handoffs = HandoffFigures(Array(builder.handoffs.values), conversations: builder.total.conversations)
-        series = stride(from: query.fromHour, to: query.toHour, by: Int(query.bucket.hours)).map { hour in
+        // Series points are whole hours or UTC days; the first and last day may be partly in the range.
+        series = stride(from: query.bucketStart(query.fromHour), to: query.toHour, by: Int(query.bucket.hours)).map { hour in
             SeriesPoint(start: Date(timeIntervalSince1970: Double(hour) * 3600),
                         usage: UsageFigures(builder.points[hour] ?? UsageRollup(bot: "", hour: hour)),
                         handoffs: builder.handoffPoints[hour] ?? 0)

@@ -11,7 +11,8 @@ public struct ClientSketch: Sendable, Hashable {
     static let registerCount = 1 << precision
     static let maxExact = 255
 
-    private var exact: Set<UInt32>? = []
+    /// Sorted, without duplicates; nil once the sketch counts in registers.
+    private var exact: [UInt32]? = []
     private var registers: [UInt8] = []
 
     public init() {}
@@ -23,9 +24,17 @@ public struct ClientSketch: Sendable, Hashable {
     }
 
     private mutating func insert(_ hash: UInt32) {
-        if exact != nil {
-            exact?.insert(hash)
-            if let hashes = exact, hashes.count > Self.maxExact { densify(hashes) }
+        if var hashes = exact {
+            // Sorted insertion: a few hundred hashes at most.
+            var low = 0, high = hashes.count
+            while low < high {
+                let middle = (low + high) / 2
+                if hashes[middle] < hash { low = middle + 1 } else { high = middle }
+            }
+            guard low == hashes.count || hashes[low] != hash else { return }
+            exact = nil  // keep the array uniquely referenced while it grows
+            hashes.insert(hash, at: low)
+            if hashes.count > Self.maxExact { densify(hashes) } else { exact = hashes }
             return
         }
         let index = Int(hash >> UInt32(32 - Self.precision))
@@ -33,7 +42,7 @@ public struct ClientSketch: Sendable, Hashable {
         if rank > registers[index] { registers[index] = rank }
     }
 
-    private mutating func densify(_ hashes: Set<UInt32>) {
+    private mutating func densify(_ hashes: [UInt32]) {
         exact = nil
         registers = [UInt8](repeating: 0, count: Self.registerCount)
         for hash in hashes { insert(hash) }
@@ -86,7 +95,7 @@ public struct ClientSketch: Sendable, Hashable {
     /// big-endian, ascending; at most 1,020 bytes).
     public var bytes: [UInt8] {
         guard let exact else { return registers }
-        return exact.sorted().flatMap { [UInt8($0 >> 24), UInt8($0 >> 16 & 0xff), UInt8($0 >> 8 & 0xff), UInt8($0 & 0xff)] }
+        return exact.flatMap { [UInt8($0 >> 24), UInt8($0 >> 16 & 0xff), UInt8($0 >> 8 & 0xff), UInt8($0 & 0xff)] }
     }
 
     /// Reads the stored form; anything else is an empty sketch.

@@ -129,10 +129,10 @@ public enum APIKeyFormatError: Error, Sendable, Equatable, CustomStringConvertib
 }
 
 /// Comparisons whose time does not depend on where the inputs differ.
-enum ConstantTime {
+public enum ConstantTime {
     /// Whether two byte sequences are equal, XOR-accumulating over every byte
     /// (the lengths of what is compared here, hashes and keys, are public).
-    static func equals(_ lhs: some Collection<UInt8>, _ rhs: some Collection<UInt8>) -> Bool {
+    public static func equals(_ lhs: some Collection<UInt8>, _ rhs: some Collection<UInt8>) -> Bool {
         guard lhs.count == rhs.count else { return false }
         var difference: UInt8 = 0
         for (left, right) in zip(lhs, rhs) {

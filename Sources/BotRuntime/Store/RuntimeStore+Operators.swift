@@ -161,7 +161,7 @@ extension RuntimeStore {
         return row[LiveObject.Columns.pausedAt]
     }
 
-    private static func liveOperatorSpec(_ name: String, _ db: Database) throws -> OperatorSpec? {
+    static func liveOperatorSpec(_ name: String, _ db: Database) throws -> OperatorSpec? {
         guard let json = try String.fetchOne(db, sql: "SELECT spec FROM operator WHERE name = ? AND deleted_at IS NULL", arguments: [name]) else {
             return nil
         }

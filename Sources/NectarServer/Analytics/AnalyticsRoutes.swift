@@ -19,7 +19,7 @@ struct AnalyticsRoutes: Sendable {
         group.get("analytics/overview") { request, context in
             let visible = try await desk.visibleBots(for: try context.requireOperator())
             let query = try Self.query(request, bots: visible, now: now())
-            return try Self.respond(try await store.analytics(query), request: request, name: "overview")
+            return try Self.respond(try await store.analytics(query), format: request.uri.queryParameters.get("format"), name: "overview")
         }
         group.get("bots/:name/analytics") { request, context in
             let name = try context.parameters.require("name")
@@ -28,7 +28,7 @@ struct AnalyticsRoutes: Sendable {
                 throw APIError.notFound("there is no live bot named \(name)")
             }
             let query = try Self.query(request, bots: [name], now: now())
-            return try Self.respond(try await store.analytics(query), request: request, name: name)
+            return try Self.respond(try await store.analytics(query), format: request.uri.queryParameters.get("format"), name: name)
         }
     }
 
@@ -54,8 +54,8 @@ struct AnalyticsRoutes: Sendable {
     }
 
     /// JSON, or with `?format=csv` the series as CSV.
-    static func respond(_ report: AnalyticsReport, request: Request, name: String) throws -> Response {
-        switch request.uri.queryParameters.get("format") {
+    static func respond(_ report: AnalyticsReport, format: String?, name: String) throws -> Response {
+        switch format {
         case nil, "json":
             return JSONBody.response(report)
         case "csv":

@@ -79,7 +79,8 @@ public final class NectarDaemon: Sendable {
                                                      endpoints: Set(modelEndpoints.map(\.name)), logger: notifyLogger, now: now)
         let proxies = (try? TrustedProxies.parse(settings.trustedProxies).get()) ?? .none
         let server = NectarRouter(store: store, loop: loop, webhook: webhook, chat: chat.engine, proxies: proxies, metrics: metrics,
-                                  renderMetrics: { registry.emitToString() })
+                                  renderMetrics: { registry.emitToString() },
+                                  secureCookies: settings.publicURL?.lowercased().hasPrefix("https://") ?? false)
         var httpLogger = logger
         httpLogger[metadataKey: "component"] = "http"
         let listening = ListeningAddress()

@@ -18,9 +18,11 @@ public struct NectarRouter: Sendable {
     public var metrics: any MetricsFactory
     /// Renders every metric in Prometheus text format.
     public var renderMetrics: @Sendable () -> String
+    /// Mark console cookies `Secure` (the public URL is HTTPS).
+    public var secureCookies: Bool
 
     public init(store: RuntimeStore, loop: ReconcileLoop, webhook: GitWebhook, chat: ChatEngine, proxies: TrustedProxies,
-                metrics: any MetricsFactory, renderMetrics: @escaping @Sendable () -> String) {
+                metrics: any MetricsFactory, renderMetrics: @escaping @Sendable () -> String, secureCookies: Bool = false) {
         self.store = store
         self.loop = loop
         self.webhook = webhook
@@ -28,6 +30,7 @@ public struct NectarRouter: Sendable {
         self.proxies = proxies
         self.metrics = metrics
         self.renderMetrics = renderMetrics
+        self.secureCookies = secureCookies
     }
 
     /// The router with every route.
@@ -46,6 +49,7 @@ public struct NectarRouter: Sendable {
         DeliveryRoutes(store: store).add(to: admin)
         AnalyticsRoutes(store: store, desk: chat.handoffs, now: chat.now).add(to: admin)
         KeyRoutes(loop: loop, now: chat.now).add(to: admin)
+        ConsoleRoutes(store: store, loop: loop, desk: chat.handoffs, now: chat.now, secureCookies: secureCookies).add(to: router)
         return router
     }
 }

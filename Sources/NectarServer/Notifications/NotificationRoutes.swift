@@ -25,7 +25,7 @@ struct NotificationRoutes: Sendable {
             return JSONBody.response(InboxView(page))
         }
         group.get("notifications/stream") { request, context in
-            let identity = try context.requireOperator()
+            _ = try context.requireOperator()
             let token = request.headers[.authorization].map { String($0.dropFirst("Bearer ".count)) } ?? ""
             // Resume after the last event a reconnecting client saw, else start at the newest.
             let resume = request.header(named: "Last-Event-ID").flatMap { Int64($0) }
@@ -33,7 +33,9 @@ struct NotificationRoutes: Sendable {
             let start = resume ?? newest
             return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
                             body: ResponseBody { writer in
-                                try await Self.stream(store: store, desk: desk, token: token, after: start, writer: &writer)
+                                try await Self.stream(store: store, desk: desk, after: start, writer: &writer) {
+                                    try await store.operatorIdentity(presenting: token)
+                                }
                             })
         }
         group.post("notifications/read") { request, context in
@@ -56,9 +58,10 @@ struct NotificationRoutes: Sendable {
     /// and a comment every 15 s so proxies keep the connection. What the
     /// operator may see is read again every 5 s (teams and owners change in
     /// git); the stream ends when the client goes away, the server shuts
-    /// down, or the token stops being valid.
-    static func stream(store: RuntimeStore, desk: HandoffDesk, token: String, after start: Int64,
-                       writer: inout any ResponseBodyWriter) async throws {
+    /// down, or `identity` (the token or console session, checked again
+    /// every 5 s) stops being valid.
+    static func stream(store: RuntimeStore, desk: HandoffDesk, after start: Int64, writer: inout any ResponseBodyWriter,
+                       identity current: @Sendable () async throws -> OperatorIdentity?) async throws {
         var position = start
         var idle = 0
         var rounds = 0
@@ -67,7 +70,7 @@ struct NotificationRoutes: Sendable {
         try await writer.write(ByteBuffer(string: ": nectar notifications\n\n"))
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             if rounds % 20 == 0 {
-                guard let identity = try await store.operatorIdentity(presenting: token) else { break }
+                guard let identity = try await current() else { break }
                 visible = try await desk.visibleBots(for: identity)
                 muted = try await desk.botsWithoutInApp()
             }

@@ -24,3 +24,19 @@ extension ReconcileLoop {
         }
     }
 }
+
+extension ReconcileLoop {
+    /// A bot's effective key rotation (its own fields over the selected
+    /// policy), read on a global queue: the store read blocks.
+    public nonisolated func rotationSchedule(for bot: BotSpec) async throws -> EffectiveRotation {
+        let store = reconciler.store
+        return try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result {
+                    var index = PolicyIndex(Array(try store.specs(.keyRotationPolicy, as: KeyRotationPolicySpec.self).values))
+                    return index.rotation(for: bot)
+                })
+            }
+        }
+    }
+}

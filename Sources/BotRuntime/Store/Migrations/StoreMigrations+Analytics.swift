@@ -5,32 +5,37 @@ extension StoreMigrations {
     /// analytics read instead of the raw rows; filled from the rows already
     /// stored. Runtime state: no `state_version` triggers.
     static func registerAnalytics(_ migrator: inout DatabaseMigrator) {
+        let usageColumns = """
+            hour INTEGER NOT NULL,
+            bot TEXT NOT NULL,
+            messages INTEGER NOT NULL,
+            conversations INTEGER NOT NULL,
+            answered INTEGER NOT NULL,
+            low_confidence INTEGER NOT NULL,
+            rate_limited INTEGER NOT NULL,
+            handed_off INTEGER NOT NULL,
+            errors INTEGER NOT NULL,
+            confidence_sum REAL NOT NULL,
+            confidence_count INTEGER NOT NULL,
+            -- Ten counts, four bytes each (little-endian): [0, 0.1), ..., [0.9, 1].
+            confidence_buckets BLOB NOT NULL,
+            knowledge_hits INTEGER NOT NULL,
+            prompt_tokens INTEGER NOT NULL,
+            completion_tokens INTEGER NOT NULL,
+            -- LogHistogram bytes, milliseconds.
+            latency BLOB NOT NULL,
+            -- ClientSketch bytes.
+            clients BLOB NOT NULL,
+            PRIMARY KEY (hour, bot)
+            """
         migrator.registerMigration("v7-analytics-rollups") { db in
             try db.execute(sql: """
-                CREATE TABLE usage_rollup (
-                    hour INTEGER NOT NULL,
-                    bot TEXT NOT NULL,
-                    messages INTEGER NOT NULL,
-                    conversations INTEGER NOT NULL,
-                    answered INTEGER NOT NULL,
-                    low_confidence INTEGER NOT NULL,
-                    rate_limited INTEGER NOT NULL,
-                    handed_off INTEGER NOT NULL,
-                    errors INTEGER NOT NULL,
-                    confidence_sum REAL NOT NULL,
-                    confidence_count INTEGER NOT NULL,
-                    -- Ten counts, four bytes each (little-endian): [0, 0.1), ..., [0.9, 1].
-                    confidence_buckets BLOB NOT NULL,
-                    knowledge_hits INTEGER NOT NULL,
-                    prompt_tokens INTEGER NOT NULL,
-                    completion_tokens INTEGER NOT NULL,
-                    -- LogHistogram bytes, milliseconds.
-                    latency BLOB NOT NULL,
-                    -- ClientSketch bytes.
-                    clients BLOB NOT NULL,
-                    PRIMARY KEY (hour, bot)
-                ) WITHOUT ROWID;
+                CREATE TABLE usage_rollup (\(usageColumns)) WITHOUT ROWID;
                 CREATE INDEX usage_rollup_bot ON usage_rollup(bot, hour);
+                -- The same per UTC day (hour: the day's first hour), which
+                -- reports read for the whole days of their range.
+                CREATE TABLE usage_rollup_day (\(usageColumns)) WITHOUT ROWID;
+                CREATE INDEX usage_rollup_day_bot ON usage_rollup_day(bot, hour);
 
                 CREATE TABLE handoff_rollup (
                     hour INTEGER NOT NULL,

@@ -170,6 +170,7 @@ enum StoreMigrations {
         registerHandoffs(&migrator)
         registerNotifications(&migrator)
         registerAnalytics(&migrator)
+        registerConsole(&migrator)
         return migrator
     }
 }

@@ -20,19 +20,25 @@ extension RuntimeStore {
             touch(usage.bot, usage.at) { $0.add(usage) }
             if let question = usage.question { try countQuestion(question, bot: usage.bot, at: usage.at, db) }
         }
-        for rollup in rollups.values { try add(rollup, db) }
+        var days: [String: UsageRollup] = [:]
+        for rollup in rollups.values {
+            try add(rollup, table: "usage_rollup", db)
+            let day = rollup.hour / 24 * 24
+            days["\(day) \(rollup.bot)", default: UsageRollup(bot: rollup.bot, hour: day)].merge(rollup)
+        }
+        for rollup in days.values { try add(rollup, table: "usage_rollup_day", db) }
     }
 
-    /// Merges `delta` into its stored row.
-    static func add(_ delta: UsageRollup, _ db: Database) throws {
+    /// Merges `delta` into its stored row of `table` (`usage_rollup` or `usage_rollup_day`).
+    static func add(_ delta: UsageRollup, table: String, _ db: Database) throws {
         var rollup = delta
-        if let row = try Row.fetchOne(db.cachedStatement(sql: "\(usageRollupSelection) WHERE hour = ? AND bot = ?"),
+        if let row = try Row.fetchOne(db.cachedStatement(sql: "\(usageRollupSelection(table)) WHERE hour = ? AND bot = ?"),
                                       arguments: [delta.hour, delta.bot]) {
             rollup = try usageRollup(row: row)
             rollup.merge(delta)
         }
         try db.cachedStatement(sql: """
-            INSERT OR REPLACE INTO usage_rollup (hour, bot, messages, conversations, answered, low_confidence, rate_limited, handed_off,
+            INSERT OR REPLACE INTO \(table) (hour, bot, messages, conversations, answered, low_confidence, rate_limited, handed_off,
                 errors, confidence_sum, confidence_count, confidence_buckets, knowledge_hits, prompt_tokens, completion_tokens, latency, clients)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [
@@ -80,10 +86,12 @@ extension RuntimeStore {
 
     // MARK: - Reading
 
-    static let usageRollupSelection = """
-        SELECT hour, bot, messages, conversations, answered, low_confidence, rate_limited, handed_off, errors, confidence_sum,
-               confidence_count, confidence_buckets, knowledge_hits, prompt_tokens, completion_tokens, latency, clients FROM usage_rollup
+    static func usageRollupSelection(_ table: String) -> String {
         """
+        SELECT hour, bot, messages, conversations, answered, low_confidence, rate_limited, handed_off, errors, confidence_sum,
+               confidence_count, confidence_buckets, knowledge_hits, prompt_tokens, completion_tokens, latency, clients FROM \(table)
+        """
+    }
     static let handoffRollupSelection = """
         SELECT hour, bot, reason, urgency, created, reopened, assigned, assignment, resolved, resolution, sla_met, sla_missed FROM handoff_rollup
         """
@@ -128,27 +136,44 @@ extension RuntimeStore {
         return rollup
     }
 
-    /// The report of `query`, from the rollups of its hours and bots, read
-    /// row by row into the report's sums (never all in memory at once).
+    /// The report of `query`, read row by row into the report's sums (never
+    /// all in memory at once): with daily buckets, the range's whole UTC
+    /// days from the daily rollups and its edges from the hourly ones, so
+    /// a 30-day overview reads about 30 rows per bot.
     public func analytics(_ query: AnalyticsQuery) async throws(StoreError) -> AnalyticsReport {
         try await read { db in
             var report = AnalyticsReport.Builder(query: query)
-            var condition = "hour >= ? AND hour < ?"
-            var arguments: [any DatabaseValueConvertible] = [query.fromHour, query.toHour]
-            if let bots = query.bots {
-                guard !bots.isEmpty else { return report.report(questions: []) }
-                condition += " AND bot IN (\(Self.placeholders(bots.count)))"
-                arguments += bots.sorted()
+            var bots = ""
+            var botArguments: [any DatabaseValueConvertible] = []
+            if let visible = query.bots {
+                guard !visible.isEmpty else { return report.report(questions: []) }
+                bots = " AND bot IN (\(Self.placeholders(visible.count)))"
+                botArguments = visible.sorted()
             }
-            let args: StatementArguments = StatementArguments(arguments)
-            let usage = try Row.fetchCursor(db, sql: "\(Self.usageRollupSelection) WHERE \(condition)", arguments: args)
-            while let row = try usage.next() { report.add(try Self.usageRollup(row: row)) }
-            let handoffs = try Row.fetchCursor(db, sql: "\(Self.handoffRollupSelection) WHERE \(condition)", arguments: args)
-            while let row = try handoffs.next() { report.add(try Self.handoffRollup(row: row)) }
+            func rows(_ table: String, _ condition: String, _ hours: [Int64], _ add: (Row) throws -> Void) throws {
+                let cursor = try Row.fetchCursor(db, sql: "\(table) WHERE \(condition)\(bots)",
+                                                 arguments: StatementArguments(hours as [any DatabaseValueConvertible] + botArguments))
+                while let row = try cursor.next() { try add(row) }
+            }
+            let (wholeFrom, wholeTo) = query.bucket == .day ? query.wholeDays : (query.toHour, query.toHour)
+            if wholeFrom < wholeTo {
+                try rows(Self.usageRollupSelection("usage_rollup_day"), "hour >= ? AND hour < ?", [wholeFrom, wholeTo]) {
+                    report.add(try Self.usageRollup(row: $0))
+                }
+                try rows(Self.usageRollupSelection("usage_rollup"), "((hour >= ? AND hour < ?) OR (hour >= ? AND hour < ?))",
+                         [query.fromHour, wholeFrom, wholeTo, query.toHour]) { report.add(try Self.usageRollup(row: $0)) }
+            } else {
+                try rows(Self.usageRollupSelection("usage_rollup"), "hour >= ? AND hour < ?", [query.fromHour, query.toHour]) {
+                    report.add(try Self.usageRollup(row: $0))
+                }
+            }
+            try rows(Self.handoffRollupSelection, "hour >= ? AND hour < ?", [query.fromHour, query.toHour]) {
+                report.add(try Self.handoffRollup(row: $0))
+            }
             let questions = try Row.fetchAll(db, sql: """
-                SELECT grouping, example, max(last_at) AS last_at, sum(count) AS total FROM question_rollup WHERE \(condition)
-                GROUP BY grouping ORDER BY total DESC, last_at DESC LIMIT ?
-                """, arguments: StatementArguments(arguments + [query.topQuestions])).map { row in
+                SELECT grouping, example, max(last_at) AS last_at, sum(count) AS total FROM question_rollup
+                WHERE hour >= ? AND hour < ?\(bots) GROUP BY grouping ORDER BY total DESC, last_at DESC LIMIT ?
+                """, arguments: StatementArguments([query.fromHour, query.toHour] + botArguments + [query.topQuestions])).map { row in
                 UnansweredQuestion(question: row["example"], count: row["total"],
                                    lastAskedAt: Date(timeIntervalSince1970: row["last_at"]))
             }
