@@ -103,6 +103,8 @@ let package = Package(
             name: "ReconcilerTests",
             dependencies: [
                 "Reconciler", "BotRuntime", "NectarServer",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),

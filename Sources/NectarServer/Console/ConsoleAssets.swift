@@ -104,8 +104,10 @@ enum ConsoleAssets {
           }
           countdowns();
           setInterval(countdowns, 1000);
-          if (window.EventSource && document.body.getAttribute("data-live") === "on") {
-            var source = new EventSource("/console/events");
+          var source = null;
+          function connect() {
+            if (!window.EventSource || document.body.getAttribute("data-live") !== "on" || source) { return; }
+            source = new EventSource("/console/events");
             var handle = function (event) {
               var data = {};
               try { data = JSON.parse(event.data); } catch (e) { data = {}; }
@@ -121,6 +123,11 @@ enum ConsoleAssets {
               source.addEventListener(type, handle);
             });
           }
+          // A page leaving (or entering the back-forward cache) gives its
+          // connection back; one coming back from that cache reconnects.
+          window.addEventListener("pagehide", function () { if (source) { source.close(); source = null; } });
+          window.addEventListener("pageshow", function (event) { if (event.persisted) { unread(); connect(); } });
+          connect();
         })();
         """
 }

@@ -2,6 +2,7 @@ import BotRuntime
 import Foundation
 import Hummingbird
 import Reconciler
+import Synchronization
 
 /// `/console`: the operators' web console, server-rendered from the
 /// binary's templates. Operators sign in with an operator token; the
@@ -16,6 +17,8 @@ struct ConsoleRoutes: Sendable {
     /// Mark the cookie `Secure` (the console is served over HTTPS behind a proxy).
     let secureCookies: Bool
     var sessionLifetime: TimeInterval = 12 * 3600
+    /// The live streams of each session.
+    let streams = ConsoleStreams()
 
     func add(to router: Router<NectarRequestContext>) {
         let console = self
@@ -61,12 +64,19 @@ struct ConsoleRoutes: Sendable {
         group.get("events") { request, _ in
             guard let session = try await console.session(request) else { throw APIError.unauthorized("sign in to the console first") }
             let store = console.store, now = console.now
-            let start = try await store.outboxEvents(before: nil, limit: 1).first?.sequence ?? 0
+            // A reconnecting page resumes after the last event it saw.
+            let resume = request.header(named: "Last-Event-ID").flatMap { Int64($0) }
+            var newest: Int64 = 0
+            if resume == nil { newest = try await store.outboxEvents(before: nil, limit: 1).first?.sequence ?? 0 }
+            let start = resume ?? newest
+            let generation = console.streams.open(session.id)
             return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
                             body: ResponseBody { writer in
-                                try await NotificationRoutes.stream(store: store, desk: console.desk, after: start, writer: &writer) {
-                                    try await store.consoleIdentity(session: session.id, at: now())
-                                }
+                                defer { console.streams.close(session.id, generation) }
+                                try await NotificationRoutes.stream(
+                                    store: store, desk: console.desk, after: start, writer: &writer,
+                                    superseded: { !console.streams.isCurrent(session.id, generation) }
+                                ) { try await store.consoleIdentity(session: session.id, at: now()) }
                             })
         }
         ConsoleHandoffPages(console: self).add(to: group)
@@ -120,6 +130,35 @@ struct ConsoleRoutes: Sendable {
     }
 }
 
+/// The event streams open per console session. Only the newest few of a
+/// session stay open: a page a browser keeps in its back-forward cache
+/// holds its stream's connection, and browsers allow six per server, so
+/// the seventh page would wait. An ended stream's page reconnects by itself
+/// (with Last-Event-ID, so it misses nothing) if it is still shown.
+final class ConsoleStreams: Sendable {
+    static let perSession = 2
+    private let state = Mutex<(next: Int, open: [String: [Int]])>((0, [:]))
+
+    func open(_ session: String) -> Int {
+        state.withLock { state in
+            state.next += 1
+            state.open[session, default: []].append(state.next)
+            return state.next
+        }
+    }
+
+    func isCurrent(_ session: String, _ generation: Int) -> Bool {
+        state.withLock { $0.open[session]?.suffix(Self.perSession).contains(generation) ?? false }
+    }
+
+    func close(_ session: String, _ generation: Int) {
+        state.withLock { state in
+            state.open[session]?.removeAll { $0 == generation }
+            if state.open[session]?.isEmpty == true { state.open[session] = nil }
+        }
+    }
+}
+
 /// Responses of the console: HTML with a strict content security policy,
 /// redirects after posts, refusals as pages.
 enum ConsolePage {
@@ -130,7 +169,8 @@ enum ConsolePage {
             + "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
         HTTPFields.Element.Name("X-Frame-Options")!: "DENY",
         HTTPFields.Element.Name("X-Content-Type-Options")!: "nosniff",
-        HTTPFields.Element.Name("Referrer-Policy")!: "no-referrer",
+        // Not no-referrer: under it browsers send `Origin: null` even for same-origin posts.
+        HTTPFields.Element.Name("Referrer-Policy")!: "same-origin",
         .cacheControl: "no-store",
     ]
 
@@ -173,9 +213,10 @@ enum ConsolePage {
              status: .notFound)
     }
 
-    /// A form posted from this server's own pages: no Origin (older
-    /// browsers, same-origin navigations) or one naming the Host.
+    /// A form posted from this server's own pages: the browser's
+    /// `Sec-Fetch-Site` says so, or else the Origin (when sent) names the Host.
     static func sameOrigin(_ request: Request) -> Bool {
+        if let site = request.headers[HTTPFields.Element.Name("Sec-Fetch-Site")!] { return site == "same-origin" || site == "none" }
         guard let origin = request.headers[HTTPFields.Element.Name("Origin")!] else { return true }
         guard let host = request.head.authority else { return false }
         return origin == "http://\(host)" || origin == "https://\(host)"
@@ -187,13 +228,14 @@ enum ConsolePage {
         var current: Bool
         var unreadBadge: Bool
         var unread: Int
+        var hasUnread: Bool
     }
 
     static func layout(title: String, session: ConsoleSession?, current: String?, content: String, unread: Int = 0,
                        handoffID: String = "", notice: String? = nil, error: String? = nil) -> String {
         let nav = [("Inbox", "/console/inbox"), ("Bots", "/console/bots"), ("Analytics", "/console/analytics"),
                    ("Reconcile", "/console/reconcile")].map { label, href in
-            NavItem(label: label, href: href, current: label == current, unreadBadge: label == "Inbox", unread: unread)
+            NavItem(label: label, href: href, current: label == current, unreadBadge: label == "Inbox", unread: unread, hasUnread: unread > 0)
         }
         var view: [String: Any] = [
             "title": title, "signedIn": session != nil, "nav": nav, "operatorName": session?.identity.name ?? "",

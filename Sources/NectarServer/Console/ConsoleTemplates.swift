@@ -35,7 +35,7 @@ enum ConsoleTemplates {
               <a class="brand" href="/console/inbox">nectar</a>
               <nav aria-label="Console">
                 <ul>
-                {{#nav}}<li><a href="{{href}}"{{#current}} aria-current="page"{{/current}}>{{label}}</a>{{#unreadBadge}} <span id="unread" class="badge" aria-label="unread notifications"{{^unread}} hidden{{/unread}}>{{unread}}</span>{{/unreadBadge}}</li>{{/nav}}
+                {{#nav}}<li><a href="{{href}}"{{#current}} aria-current="page"{{/current}}>{{label}}</a>{{#unreadBadge}} <span id="unread" class="badge" aria-label="unread notifications"{{^hasUnread}} hidden{{/hasUnread}}>{{unread}}</span>{{/unreadBadge}}</li>{{/nav}}
                 </ul>
               </nav>
               <div class="who">

@@ -60,7 +60,9 @@ struct NotificationRoutes: Sendable {
     /// git); the stream ends when the client goes away, the server shuts
     /// down, or `identity` (the token or console session, checked again
     /// every 5 s) stops being valid.
+    /// `superseded` ends the stream early (the console keeps a few per session).
     static func stream(store: RuntimeStore, desk: HandoffDesk, after start: Int64, writer: inout any ResponseBodyWriter,
+                       superseded: @Sendable () -> Bool = { false },
                        identity current: @Sendable () async throws -> OperatorIdentity?) async throws {
         var position = start
         var idle = 0
@@ -68,7 +70,7 @@ struct NotificationRoutes: Sendable {
         var visible: Set<String>?
         var muted = Set<String>()
         try await writer.write(ByteBuffer(string: ": nectar notifications\n\n"))
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully && !superseded() {
             if rounds % 20 == 0 {
                 guard let identity = try await current() else { break }
                 visible = try await desk.visibleBots(for: identity)
