@@ -54,7 +54,9 @@ enum ConsoleAssets {
         .figures div { min-width: 120px; }
         .figures dt { font-size: 0.8rem; color: var(--muted); }
         .figures dd { margin: 0; font-size: 1.3rem; font-weight: 700; }
-        svg.chart { width: 100%; height: auto; max-width: 640px; }
+        figure { margin: 0; }
+        .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 420px), 1fr)); gap: 16px; }
+        svg.chart { display: block; width: 100%; height: auto; }
         svg.chart .bar { fill: #d08c21; } svg.chart .bar2 { fill: #2b2118; }
         svg.chart .axis { stroke: #8c8c94; stroke-width: 1; }
         svg.chart text { font-size: 11px; fill: #3f3f46; }

@@ -237,7 +237,7 @@ enum ConsoleTemplates {
               <div><dt>Handoffs</dt><dd>{{handoffs}}</dd></div>
               <div><dt>Time to assignment p50 / p95</dt><dd>{{assignment}}</dd></div>
             </dl>
-            <div class="grid">
+            <div class="charts">
               <figure class="card">{{{messagesChart}}}</figure>
               <figure class="card">{{{confidenceChart}}}</figure>
               <figure class="card">{{{latencyChart}}}</figure>
