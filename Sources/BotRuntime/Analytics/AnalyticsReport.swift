@@ -50,7 +50,9 @@ public struct Percentiles: Sendable, Hashable, Codable {
         p99 = withP99 ? histogram.percentile(0.99).map(Self.round) : nil
     }
 
-    static func round(_ value: Double) -> Double { (value * 100).rounded() / 100 }
+    /// Three significant digits: the histogram is no more precise, and a
+    /// fixed number of decimals would flatten short times.
+    static func round(_ value: Double) -> Double { Double(String(format: "%.3g", value)) ?? value }
 }
 
 public struct ConfidenceBucket: Sendable, Hashable, Codable {
@@ -192,7 +194,7 @@ public struct AnalyticsReport: Sendable, Hashable, Codable {
         }
 
         public mutating func add(_ row: UsageRollup) {
-            total.merge(row)
+            // The totals are the merge of the points, made once at the end.
             let start = query.bucketStart(row.hour)
             points[start, default: UsageRollup(bot: "", hour: start)].merge(row)
             bots.insert(row.bot)
@@ -207,7 +209,9 @@ public struct AnalyticsReport: Sendable, Hashable, Codable {
         }
 
         public func report(questions: [UnansweredQuestion]) -> AnalyticsReport {
-            AnalyticsReport(builder: self, questions: questions)
+            var builder = self
+            for point in points.values { builder.total.merge(point) }
+            return AnalyticsReport(builder: builder, questions: questions)
         }
     }
 

@@ -54,8 +54,11 @@ public struct ClientSketch: Sendable, Hashable {
             return
         }
         if let hashes = exact { densify(hashes) }
-        for index in 0..<Self.registerCount where other.registers[index] > registers[index] {
-            registers[index] = other.registers[index]
+        // A loop over raw buffers, which the compiler vectorises.
+        registers.withUnsafeMutableBufferPointer { mine in
+            other.registers.withUnsafeBufferPointer { theirs in
+                for index in 0..<Self.registerCount { mine[index] = max(mine[index], theirs[index]) }
+            }
         }
     }
 
@@ -66,7 +69,7 @@ public struct ClientSketch: Sendable, Hashable {
         var sum = 0.0
         var zeros = 0
         for register in registers {
-            sum += Self.inversePowers[Int(register)]
+            sum += Self.inversePowers[min(Int(register), Self.inversePowers.count - 1)]
             if register == 0 { zeros += 1 }
         }
         let raw = 0.7213 / (1 + 1.079 / m) * m * m / sum
@@ -103,7 +106,7 @@ public struct ClientSketch: Sendable, Hashable {
         guard let bytes else { return }
         if bytes.count == Self.registerCount {
             exact = nil
-            registers = bytes.map { min($0, UInt8(32 - Self.precision + 1)) }
+            registers = bytes
             return
         }
         guard bytes.count % 4 == 0 else { return }

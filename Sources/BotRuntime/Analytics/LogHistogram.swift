@@ -30,7 +30,11 @@ public struct LogHistogram: Sendable, Hashable {
             self = other
             return
         }
-        for index in 0..<Self.bucketCount { counts[index] &+= other.counts[index] }
+        counts.withUnsafeMutableBufferPointer { mine in
+            other.counts.withUnsafeBufferPointer { theirs in
+                for index in 0..<Self.bucketCount { mine[index] &+= theirs[index] }
+            }
+        }
         total += other.total
     }
 

@@ -85,7 +85,7 @@ import Testing
         #expect(sla["met"] as? Int == 2 && sla["missed"] as? Int == 2 && sla["attainment"] as? Double == 0.5, "\(sla)")
         let assignment = try rawDouble("SELECT assigned_at - created_at FROM handoff WHERE assigned_at IS NOT NULL")
         let p50 = try #require((figures["timeToAssignmentSeconds"] as? [String: Any])?["p50"] as? Double)
-        #expect(abs(p50 - max(assignment, 0.01)) / max(assignment, 0.01) < 0.1, "\(p50) vs \(assignment)")
+        #expect(abs(p50 - max(assignment, 0.01)) / max(assignment, 0.01) < 0.1, "p50 \(p50) vs assignment \(assignment)")
         let conversations = try raw("SELECT count(*) FROM conversation")
         #expect(abs((figures["rate"] as? Double ?? -1) - 4.0 / Double(conversations)) < 0.0001)
 
