@@ -18,10 +18,12 @@ public struct AnalyticsQuery: Sendable, Hashable {
     /// How many unanswered question groups to list.
     public var topQuestions = 10
 
-    /// `from` is rounded down and `to` up to whole hours.
+    /// `from` is rounded down and `to` up to whole hours, or with daily
+    /// buckets to whole UTC days (so that a report reads daily rollups only).
     public init(from: Date, to: Date, bucket: Bucket, bots: Set<String>?) {
-        fromHour = UsageRollup.hour(of: from)
-        toHour = max(Int64((to.timeIntervalSince1970 / 3600).rounded(.up)), fromHour + 1)
+        let hours = (from: UsageRollup.hour(of: from), to: Int64((to.timeIntervalSince1970 / 3600).rounded(.up)))
+        fromHour = bucket == .day ? hours.from / 24 * 24 : hours.from
+        toHour = max(bucket == .day ? (hours.to + 23) / 24 * 24 : hours.to, fromHour + bucket.hours)
         self.bucket = bucket
         self.bots = bots
     }

@@ -78,15 +78,17 @@ public struct LogHistogram: Sendable, Hashable {
         guard !bytes.isEmpty, bytes.count % 5 == 0 else { return }
         var counts = [UInt32](repeating: 0, count: Self.bucketCount)
         var total = 0
-        var iterator = bytes.makeIterator()
-        while let index = iterator.next(), let b0 = iterator.next(), let b1 = iterator.next(), let b2 = iterator.next(),
-              let b3 = iterator.next() {
-            guard Int(index) < Self.bucketCount else { return }
-            let count = UInt32(b0) | UInt32(b1) << 8 | UInt32(b2) << 16 | UInt32(b3) << 24
-            counts[Int(index)] &+= count
-            total += Int(count)
+        let valid = Array(bytes).withUnsafeBufferPointer { raw in
+            for start in stride(from: 0, to: raw.count, by: 5) {
+                let index = Int(raw[start])
+                guard index < Self.bucketCount else { return false }
+                let count = UInt32(raw[start + 1]) | UInt32(raw[start + 2]) << 8 | UInt32(raw[start + 3]) << 16 | UInt32(raw[start + 4]) << 24
+                counts[index] &+= count
+                total += Int(count)
+            }
+            return true
         }
-        guard total > 0 else { return }
+        guard valid, total > 0 else { return }
         self.counts = counts
         self.total = total
     }

@@ -62,6 +62,13 @@ import FoundationNetworking
         try await browser.click("#assign")
         try await browser.waitForText(".notice") { $0.contains("Assigned to alice") }
         #expect(try await browser.text("#handoff-assignee") == "alice")
+        // Another operator's reply appears on the page without a reload.
+        _ = try await browser.execute("window.nectarMarker = 43; return true;")
+        let carol = try harness.token("carol")
+        #expect(try await harness.admin("POST", "/admin/handoffs/\(handoffID)/reply", token: carol,
+                                        json: ["message": "Carol here, looking too."]).status == 200)
+        try await browser.waitForText("#handoff-thread") { $0.contains("Carol here, looking too.") }
+        #expect(try await browser.execute("return window.nectarMarker;") as? Int == 43, "the reply came live, not by a reload")
         try await browser.type("#reply-text", "I found your parcel; it ships today.")
         try await browser.click("#reply")
         try await browser.waitForText(".notice") { $0.contains("Reply sent") }
