@@ -23,15 +23,47 @@ struct AnalyticsBenchmark {
         var rollupRows: Int
     }
 
+    /// One database and its queries.
+    struct Prepared {
+        var rows: Int
+        var writeSeconds: Double
+        var rollupRows: Int
+        var overview: () async throws -> Void
+        var botSeries: () async throws -> Void
+        var rawTotals: () async throws -> Void
+    }
+
     func run() async throws {
         let root = FileManager.default.temporaryDirectory
             .appendingPathComponent("nectar-analytics-bench-\(ProcessInfo.processInfo.processIdentifier)").path
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: root) }
-        print("\(bots) bots over \(days) days; median of \(runs) runs per query")
-        var results: [Figures] = []
+        print("\(bots) bots over \(days) days; median of \(runs) runs per query, the sizes' queries interleaved")
+        var prepared: [Prepared] = []
         for size in sizes {
-            results.append(try await measure(rows: size, path: "\(root)/analytics-\(size).sqlite"))
+            prepared.append(try await prepare(rows: size, path: "\(root)/analytics-\(size).sqlite"))
+        }
+        // Interleaved: a slower moment of the machine slows every size alike.
+        var times = [[Double]](repeating: [], count: prepared.count * 3)
+        for database in prepared {  // warm the page and statement caches
+            try await database.overview()
+            try await database.botSeries()
+            try await database.rawTotals()
+        }
+        for _ in 0..<runs {
+            for (index, database) in prepared.enumerated() {
+                for (offset, query) in [database.overview, database.botSeries, database.rawTotals].enumerated() {
+                    let began = ContinuousClock.now
+                    try await query()
+                    times[index * 3 + offset].append((ContinuousClock.now - began).inSeconds)
+                }
+            }
+        }
+        let medians = times.map { $0.sorted()[$0.count / 2] }
+        var results: [Figures] = []
+        for (index, database) in prepared.enumerated() {
+            results.append(Figures(rows: database.rows, writeSeconds: database.writeSeconds, overview: medians[index * 3],
+                                   botSeries: medians[index * 3 + 1], rawTotals: medians[index * 3 + 2], rollupRows: database.rollupRows))
         }
         func ms(_ seconds: Double) -> String { String(format: "%.2f ms", seconds * 1000) }
         for figures in results {
@@ -49,7 +81,7 @@ struct AnalyticsBenchmark {
                      large.rawTotals / small.rawTotals))
     }
 
-    func measure(rows: Int, path: String) async throws -> Figures {
+    func prepare(rows: Int, path: String) async throws -> Prepared {
         let store = try RuntimeStore.open(path: path)
         let end = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 / 3600).rounded(.down) * 3600)
         let start = end.addingTimeInterval(-Double(days) * 86_400)
@@ -83,29 +115,18 @@ struct AnalyticsBenchmark {
         guard check.totals.messages == rows else {
             throw BenchmarkFailure(message: "the overview counts \(check.totals.messages) exchanges, not \(rows)")
         }
-        let overview = try await median { _ = try await store.analytics(overviewQuery) }
-        let botSeries = try await median { _ = try await store.analytics(botQuery) }
         let queue = try DatabaseQueue(path: path)
-        let rawTotals = try await median {
-            try await queue.read { db in
-                _ = try Row.fetchAll(db, sql: """
-                    SELECT outcome, count(*), avg(confidence), sum(knowledge_hit) FROM usage_event WHERE at >= ? AND at < ? GROUP BY outcome
-                    """, arguments: [start.timeIntervalSince1970, end.timeIntervalSince1970])
-            }
-        }
         let rollupRows = try await queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM usage_rollup") ?? 0 }
-        return Figures(rows: rows, writeSeconds: writeSeconds, overview: overview, botSeries: botSeries, rawTotals: rawTotals,
-                       rollupRows: rollupRows)
-    }
-
-    func median(_ body: () async throws -> Void) async throws -> Double {
-        try await body()  // warm the page cache and the statement cache
-        var times: [Double] = []
-        for _ in 0..<runs {
-            let began = ContinuousClock.now
-            try await body()
-            times.append((ContinuousClock.now - began).inSeconds)
-        }
-        return times.sorted()[times.count / 2]
+        return Prepared(
+            rows: rows, writeSeconds: writeSeconds, rollupRows: rollupRows,
+            overview: { _ = try await store.analytics(overviewQuery) },
+            botSeries: { _ = try await store.analytics(botQuery) },
+            rawTotals: {
+                try await queue.read { db in
+                    _ = try Row.fetchAll(db, sql: """
+                        SELECT outcome, count(*), avg(confidence), sum(knowledge_hit) FROM usage_event WHERE at >= ? AND at < ? GROUP BY outcome
+                        """, arguments: [start.timeIntervalSince1970, end.timeIntervalSince1970])
+                }
+            })
     }
 }

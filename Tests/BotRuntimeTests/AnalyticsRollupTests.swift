@@ -139,6 +139,28 @@ struct AnalyticsRollupTests {
         #expect(try await store.analytics(query) == before)
     }
 
+    /// However many different questions users ask, a bot's day keeps ten
+    /// groups, and a frequent question stays on top with its count.
+    @Test func unansweredQuestionsStayBoundedAndKeepTheFrequentOnes() async throws {
+        let (store, directory) = try Self.temporaryStore()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let start = Date(timeIntervalSince1970: 1_790_000_000)
+        var batch = RuntimeWriteBatch()
+        for index in 0..<200 {
+            let question = index % 4 == 0 ? "How do I reset my password?" : "what about topic \(index)"
+            batch.usage.append(UsageRecord(at: start.addingTimeInterval(Double(index)), bot: "alpha", route: "chat", keyID: "k",
+                                           clientHash: nil, conversationID: nil, outcome: .lowConfidence, latencyMilliseconds: 1,
+                                           confidence: 0.1, knowledgeHit: false, question: question))
+        }
+        try await store.write(batch)
+        let rows = try await store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM question_rollup") ?? 0 }
+        #expect(rows == RuntimeStore.questionGroupsPerDay)
+        let report = try await store.analytics(AnalyticsQuery(from: start, to: start.addingTimeInterval(3600), bucket: .hour, bots: nil))
+        let top = try #require(report.topUnanswered.first)
+        #expect(top.question == "How do I reset my password?")
+        #expect(top.count >= 50 && top.count <= 50 + 20, "50 asked; overestimated by at most the smallest kept count: \(top.count)")
+    }
+
     @Test func histogramsAndSketchesMergeAndRoundTrip() {
         var histogram = LogHistogram()
         for value in stride(from: 1.0, through: 1000, by: 1) { histogram.add(value) }

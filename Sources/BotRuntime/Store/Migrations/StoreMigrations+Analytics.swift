@@ -54,6 +54,8 @@ extension StoreMigrations {
                 ) WITHOUT ROWID;
                 CREATE INDEX handoff_rollup_bot ON handoff_rollup(bot, hour);
 
+                -- Per UTC day (hour: the day's first hour), at most ten
+                -- groups per bot and day (see RuntimeStore.countQuestion).
                 CREATE TABLE question_rollup (
                     hour INTEGER NOT NULL,
                     bot TEXT NOT NULL,

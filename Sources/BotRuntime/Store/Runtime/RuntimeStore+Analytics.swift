@@ -49,15 +49,39 @@ extension RuntimeStore {
             ])
     }
 
+    /// Question groups kept per bot and UTC day.
+    static let questionGroupsPerDay = 10
+
+    /// Counts a low-confidence question into its bot's day, keeping the
+    /// day's most frequent groups with the Space-Saving algorithm: a new
+    /// group beyond the limit takes the place of the least frequent one and
+    /// starts at its count plus one. A group asked more often than a tenth
+    /// of the day's unanswered questions is always kept, and the rows stay
+    /// bounded however many different questions users ask.
     static func countQuestion(_ question: String, bot: String, at: Date, _ db: Database) throws {
         let grouping = QuestionGroup.key(question)
         guard !grouping.isEmpty else { return }
+        let day = UsageRollup.hour(of: at) / 24 * 24
+        let example = String(question.prefix(300)), time = at.timeIntervalSince1970
         try db.cachedStatement(sql: """
-            INSERT INTO question_rollup (hour, bot, grouping, example, count, last_at) VALUES (?, ?, ?, ?, 1, ?)
-            ON CONFLICT(hour, bot, grouping) DO UPDATE SET count = count + 1,
-                example = CASE WHEN excluded.last_at >= last_at THEN excluded.example ELSE example END,
-                last_at = max(last_at, excluded.last_at)
-            """).execute(arguments: [UsageRollup.hour(of: at), bot, grouping, String(question.prefix(300)), at.timeIntervalSince1970])
+            UPDATE question_rollup SET count = count + 1, example = CASE WHEN ? >= last_at THEN ? ELSE example END,
+                last_at = max(last_at, ?) WHERE hour = ? AND bot = ? AND grouping = ?
+            """).execute(arguments: [time, example, time, day, bot, grouping])
+        guard db.changesCount == 0 else { return }
+        var count = 1
+        let kept = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM question_rollup WHERE hour = ? AND bot = ?"),
+                                    arguments: [day, bot]) ?? 0
+        if kept >= questionGroupsPerDay,
+           let least = try Row.fetchOne(db.cachedStatement(sql: """
+               SELECT grouping, count FROM question_rollup WHERE hour = ? AND bot = ? ORDER BY count, last_at LIMIT 1
+               """), arguments: [day, bot]) {
+            try db.cachedStatement(sql: "DELETE FROM question_rollup WHERE hour = ? AND bot = ? AND grouping = ?")
+                .execute(arguments: [day, bot, least[0] as String])
+            count = (least[1] as Int) + 1
+        }
+        try db.cachedStatement(sql: """
+            INSERT INTO question_rollup (hour, bot, grouping, example, count, last_at) VALUES (?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [day, bot, grouping, example, count, time])
     }
 
     /// Counts one step of a handoff into the rollup of the hour it opened.
@@ -173,7 +197,7 @@ extension RuntimeStore {
             let questions = try Row.fetchAll(db, sql: """
                 SELECT grouping, example, max(last_at) AS last_at, sum(count) AS total FROM question_rollup
                 WHERE hour >= ? AND hour < ?\(bots) GROUP BY grouping ORDER BY total DESC, last_at DESC LIMIT ?
-                """, arguments: StatementArguments([query.fromHour, query.toHour] + botArguments + [query.topQuestions])).map { row in
+                """, arguments: StatementArguments([query.fromHour / 24 * 24, query.toHour] + botArguments + [query.topQuestions])).map { row in
                 UnansweredQuestion(question: row["example"], count: row["total"],
                                    lastAskedAt: Date(timeIntervalSince1970: row["last_at"]))
             }
