@@ -67,7 +67,7 @@ public struct ConfidenceBucket: Sendable, Hashable, Codable {
 public struct UsageFigures: Sendable, Hashable, Codable {
     public var conversations: Int
     public var messages: Int
-    /// Estimated (HyperLogLog, about 3%; exact in practice for small counts).
+    /// Exact up to 255 clients per bot and hour or day, else estimated (HyperLogLog, about 3%).
     public var uniqueClients: Int
     public var answered: Int
     public var lowConfidence: Int

@@ -1,4 +1,5 @@
 import Foundation
+import Reconciler
 
 /// Bar charts as SVG drawn by the server: no script, no external file; a
 /// title and a text description for screen readers, and each bar's value
@@ -63,18 +64,5 @@ enum SVGChart {
         value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(format: "%.2f", value)
     }
 
-    static func escape(_ text: String) -> String {
-        var escaped = ""
-        for character in text {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&#39;"
-            default: escaped.append(character)
-            }
-        }
-        return escaped
-    }
+    static func escape(_ text: String) -> String { XMLText.escape(text) }
 }

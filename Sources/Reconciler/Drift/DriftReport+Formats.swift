@@ -94,9 +94,9 @@ extension DriftReport {
         let failures = cases.filter { !$0.findings.isEmpty }.count
         var xml = [#"<?xml version="1.0" encoding="UTF-8"?>"#,
                    #"<testsuites name="nectar drift" tests="\#(cases.count)" failures="\#(failures)">"#,
-                   #"  <testsuite name="drift \#(Self.xml(String(revision.prefix(7))))" tests="\#(cases.count)" failures="\#(failures)" errors="0" timestamp="\#(checkedAt.formatted(.iso8601))">"#]
+                   #"  <testsuite name="drift \#(XMLText.escape(String(revision.prefix(7))))" tests="\#(cases.count)" failures="\#(failures)" errors="0" timestamp="\#(checkedAt.formatted(.iso8601))">"#]
         for testCase in cases {
-            let name = Self.xml(testCase.name)
+            let name = XMLText.escape(testCase.name)
             if testCase.findings.isEmpty {
                 xml.append(#"    <testcase classname="nectar.drift" name="\#(name)"/>"#)
                 continue
@@ -106,35 +106,13 @@ extension DriftReport {
                 var body = ["expected: \(finding.expected)", "actual: \(finding.actual)"]
                 body += finding.fields.map(\.description) + finding.commits.map { "\($0.id.prefix(7)) \($0.summary)" } + finding.errors
                 body.append("resolve: \(finding.resolution)")
-                xml.append(#"      <failure type="\#(finding.kind.rawValue)" message="\#(Self.xml("\(finding.kind.rawValue): \(finding.actual)"))">\#(Self.xml(body.joined(separator: "\n")))</failure>"#)
+                xml.append(#"      <failure type="\#(finding.kind.rawValue)" message="\#(XMLText.escape("\(finding.kind.rawValue): \(finding.actual)"))">\#(XMLText.escape(body.joined(separator: "\n")))</failure>"#)
             }
             xml.append("    </testcase>")
         }
         xml.append("  </testsuite>")
         xml.append("</testsuites>")
         return xml.joined(separator: "\n")
-    }
-
-    /// Escapes text for XML attributes and content; drops characters XML 1.0 cannot hold.
-    static func xml(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.count)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&apos;"
-            case "\n": out += "&#10;"
-            case "\r": out += "&#13;"
-            case "\t": out += "&#9;"
-            default:
-                if scalar.value < 0x20 || (0xFFFE...0xFFFF).contains(scalar.value) { continue }
-                out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
     }
 
     /// A code fence longer than any run of backticks in `lines` (at least three).

@@ -124,4 +124,35 @@ import Testing
         #expect(try await harness.request("GET", "/admin/analytics/overview").status == 401)
         try await harness.stop()
     }
+
+    /// The daemon prunes usage rows past the retention when it starts; the
+    /// analytics of the pruned hours stay the same.
+    @Test func expiredUsageRowsArePrunedAndTheirAnalyticsKept() async throws {
+        let clock = TestClock()
+        let harness = try await HandoffFixture.start(["support": HandoffFixture.bot("support")], clock: clock)
+        let alice = try harness.token("alice"), key = try harness.key("support")
+        for question in ["How long does standard delivery take?", "When are refunds paid?", "What is the capital of Peru?"] {
+            #expect(try await harness.chat("support", question, key: key).status == 200)
+        }
+        try await harness.daemon?.chat.flush()
+        let before = try await harness.request("GET", "/admin/analytics/overview?bucket=hour", token: alice)
+        let expected = try #require(before.json["totals"] as? [String: Any])
+        #expect(expected["messages"] as? Int == 3)
+        try await harness.stop()
+        #expect(try harness.count("usage_event") == 3)
+
+        // Two hours later, with a retention of one hour: the rows go, the figures stay.
+        clock.advance(by: 2 * 3600)
+        try await harness.start(harness.settings { $0.usageRetention = SpecDuration(seconds: 3600) }, now: clock.now)
+        try await eventually("the expired rows are pruned") { (try? harness.count("usage_event")) == 0 }
+        let after = try await harness.request("GET", "/admin/analytics/overview?bucket=hour", token: alice)
+        #expect(after.status == 200)
+        let totals = try #require(after.json["totals"] as? [String: Any])
+        for field in ["messages", "conversations", "answered", "lowConfidence", "handedOff", "uniqueClients"] {
+            #expect(totals[field] as? Int == expected[field] as? Int, "\(field)")
+        }
+        #expect(totals["averageConfidence"] as? Double == expected["averageConfidence"] as? Double)
+        #expect(after.json["topUnanswered"] as? [[String: Any]] != nil)
+        try await harness.stop()
+    }
 }

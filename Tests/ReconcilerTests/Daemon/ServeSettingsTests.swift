@@ -43,6 +43,7 @@ import Testing
         "notifications.retryBase": "2s",
         "notifications.retryCap": "30m",
         "notifications.maxAge": "12h",
+        "analytics.retention": "30d",
         "notifications.smtp.host": "smtp.example.com",
         "notifications.smtp.port": "465",
         "notifications.smtp.tls": "implicit",
@@ -86,6 +87,7 @@ import Testing
         settings.notificationRetryBase = SpecDuration(seconds: 2)
         settings.notificationRetryCap = SpecDuration(seconds: 1800)
         settings.notificationMaxAge = SpecDuration(seconds: 43_200)
+        settings.usageRetention = SpecDuration(seconds: 30 * 86_400)
         settings.smtpHost = "smtp.example.com"
         settings.smtpPort = 465
         settings.smtpTLS = .implicit
@@ -398,6 +400,18 @@ import Testing
 
         let format = try #require(try Self.fileError("log:\n  format: xml\n"))
         #expect(format.message == "\(format.file):2:11: log.format must be auto, json or text")
+
+        let retention = try #require(try Self.fileError("analytics:\n  retention: 10m\n"))
+        #expect(retention.message == "\(retention.file):2:14: analytics.retention must be a duration of at least 1h such as 30d, or forever")
+    }
+
+    @Test func usageRetentionDefaultsToNinetyDaysAndForeverKeepsEverything() throws {
+        #expect(ServeSettings().usageRetention == SpecDuration(seconds: 90 * 86_400))
+        var settings = ServeSettings()
+        #expect(settings.set("analytics.retention", to: "forever") == nil)
+        #expect(settings.usageRetention == nil)
+        #expect(settings.set("analytics.retention", to: "2w") == nil)
+        #expect(settings.usageRetention == SpecDuration(seconds: 14 * 86_400))
     }
 
     @Test func aMappingOrListWhereAValueBelongsIsAnError() throws {
