@@ -30,7 +30,7 @@ struct ConsoleRoutes: Sendable {
         group.get("sign-in") { request, _ in
             if try await console.session(request) != nil { return ConsolePage.redirect("/console/inbox") }
             return ConsolePage.html(ConsolePage.layout(title: "Sign in", session: nil, current: nil, content: ConsoleTemplates.render([:], "sign-in"),
-                                                       notice: request.uri.queryParameters.get("notice")))
+                                                       notice: ConsolePage.sameOrigin(request) ? request.uri.queryParameters.get("notice") : nil))
         }
         group.post("sign-in") { request, _ in
             // No session yet, so no CSRF token: a cross-site post is refused by its Origin.
@@ -123,10 +123,13 @@ struct ConsoleRoutes: Sendable {
             guard let fragment = fragments[name] else { throw APIError.notFound("no fragment \(name) on this page") }
             return ConsolePage.html(fragment)
         }
+        // Notices come from this console's own redirects: a link from another
+        // site cannot put its words on the page.
+        let own = ConsolePage.sameOrigin(request)
         return ConsolePage.html(ConsolePage.layout(title: title, session: session, current: current, content: content,
                                                    unread: try await unread(session), handoffID: handoffID,
-                                                   notice: request.uri.queryParameters.get("notice"),
-                                                   error: request.uri.queryParameters.get("error")))
+                                                   notice: own ? request.uri.queryParameters.get("notice") : nil,
+                                                   error: own ? request.uri.queryParameters.get("error") : nil))
     }
 }
 

@@ -162,6 +162,13 @@ import FoundationNetworking
         #expect(page.status == 200)
         #expect(page.headers["content-security-policy"]?.contains("script-src 'self'") == true)
         #expect(page.headers["x-frame-options"] == "DENY")
+        // A notice in a link from another site is not shown; one after the console's own redirect is.
+        let spoofed = try await harness.request("GET", "/console/inbox?error=Your%20session%20expired%2C%20visit%20evil.example",
+                                                headers: ["Cookie": session, "Sec-Fetch-Site": "cross-site"], session: noRedirects)
+        #expect(spoofed.status == 200 && !spoofed.text.contains("evil.example"))
+        let own = try await harness.request("GET", "/console/inbox?notice=Reply%20sent.",
+                                            headers: ["Cookie": session, "Sec-Fetch-Site": "same-origin"], session: noRedirects)
+        #expect(own.text.contains("Reply sent."))
         let crossSite = try await harness.request("POST", "/console/sign-in", body: Data("token=\(alice)".utf8),
                                                   headers: ["Content-Type": "application/x-www-form-urlencoded", "Origin": "https://evil.example"],
                                                   session: noRedirects)
