@@ -161,6 +161,36 @@ struct AnalyticsRollupTests {
         #expect(top.count >= 50 && top.count <= 50 + 20, "50 asked; overestimated by at most the smallest kept count: \(top.count)")
     }
 
+    /// A round handled after its due time is missed even if the escalation
+    /// had not fired yet; one handled in time is met; an escalated one was
+    /// already counted missed.
+    @Test func slaRoundsAreDecidedByTheirDueTime() {
+        let opened = Date(timeIntervalSince1970: 1_790_000_000)
+        let pending = Handoff(id: "hof_1", number: 1, bot: "alpha", conversationID: "c", status: .pending, urgency: .medium,
+                              initialUrgency: .medium, reason: .keyword, reasonDetail: nil, confidence: nil, triggerMessageID: "m",
+                              assignee: nil, escalated: false, slaDueAt: opened.addingTimeInterval(600), createdAt: opened,
+                              assignedAt: nil, escalatedAt: nil, resolvedAt: nil, reopenedAt: nil, resolvedBy: nil, resolutionNote: nil,
+                              updatedAt: opened)
+        func decided(_ kind: HandoffEvent.Kind, _ before: Handoff, after seconds: TimeInterval) -> (met: Int, missed: Int) {
+            var rollup = HandoffRollup.key(before)
+            var after = before
+            after.assignedAt = kind == .assigned ? opened.addingTimeInterval(seconds) : before.assignedAt
+            rollup.count(kind, before: before, after: after, at: opened.addingTimeInterval(seconds))
+            return (rollup.slaMet, rollup.slaMissed)
+        }
+        #expect(decided(.assigned, pending, after: 300) == (1, 0))
+        #expect(decided(.assigned, pending, after: 900) == (0, 1), "late, before the escalation fired")
+        #expect(decided(.resolved, pending, after: 300) == (1, 0), "resolved unassigned in time")
+        var escalated = pending
+        escalated.escalated = true
+        escalated.slaDueAt = nil
+        #expect(decided(.assigned, escalated, after: 900) == (0, 0), "the escalation counted it")
+        #expect(decided(.escalated, pending, after: 601) == (0, 1))
+        var assigned = pending
+        assigned.assignedAt = opened.addingTimeInterval(60)
+        #expect(decided(.resolved, assigned, after: 900) == (0, 0), "the assignment decided the round")
+    }
+
     @Test func histogramsAndSketchesMergeAndRoundTrip() {
         var histogram = LogHistogram()
         for value in stride(from: 1.0, through: 1000, by: 1) { histogram.add(value) }

@@ -28,6 +28,11 @@ public struct AnalyticsQuery: Sendable, Hashable {
         self.bots = bots
     }
 
+    /// The last `days` UTC days, today included, by day.
+    public static func lastDays(_ days: Int, endingAt now: Date, bots: Set<String>?) -> AnalyticsQuery {
+        AnalyticsQuery(from: now.addingTimeInterval(-Double(max(days, 1) - 1) * 86_400), to: now, bucket: .day, bots: bots)
+    }
+
     /// The whole UTC days inside the range, as hours (empty when from == to).
     var wholeDays: (from: Int64, to: Int64) {
         let from = (fromHour + 23) / 24 * 24, to = toHour / 24 * 24

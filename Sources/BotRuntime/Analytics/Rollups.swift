@@ -99,7 +99,7 @@ public struct HandoffRollup: Sendable, Hashable {
     public var resolution = LogHistogram()
     /// Rounds handled (assigned or resolved) before their SLA target.
     public var slaMet = 0
-    /// Rounds that escalated because their target passed.
+    /// Rounds that escalated, or were handled after their target.
     public var slaMissed = 0
 
     public init(bot: String, hour: Int64, reason: String, urgency: String) {
@@ -129,17 +129,24 @@ public struct HandoffRollup: Sendable, Hashable {
             guard let before, before.assignedAt == nil else { return }
             assigned += 1
             assignment.add(max(at.timeIntervalSince(roundStart), 0.001))
-            if !before.escalated { slaMet += 1 }
+            decideSLA(before, at: at)
         case .resolved:
             resolved += 1
             resolution.add(max(at.timeIntervalSince(roundStart), 0.001))
-            // Resolved without ever being assigned: handled in time unless it escalated.
-            if let before, before.assignedAt == nil, !before.escalated { slaMet += 1 }
+            // Resolved without ever being assigned: this decides the round too.
+            if let before, before.assignedAt == nil { decideSLA(before, at: at) }
         case .escalated:
             slaMissed += 1
         case .triggered, .replied:
             return
         }
+    }
+
+    /// A round handled at `at`: met if before its due time; missed if past
+    /// it (an escalation that already fired counted it missed).
+    mutating func decideSLA(_ before: Handoff, at: Date) {
+        guard !before.escalated else { return }
+        if let due = before.slaDueAt, at > due { slaMissed += 1 } else { slaMet += 1 }
     }
 
     public mutating func merge(_ other: HandoffRollup) {

@@ -119,6 +119,9 @@ struct ConsoleBotPages: Sendable {
                                                 notice: "New key \(rotation.newKey.id) (\(rotation.newKey.display)) issued; \(rotation.previous).")
                 } catch let error as APIError {
                     return ConsolePage.redirect("/console/bots/\(name)", error: error.message)
+                } catch StoreError.rejected(let message) {
+                    // Another rotation or a reconcile changed the keys first.
+                    return ConsolePage.redirect("/console/bots/\(name)", error: message)
                 }
             }
         }
@@ -147,6 +150,9 @@ struct ConsoleBotPages: Sendable {
                     return ConsolePage.redirect("/console/bots/\(name)", notice: "Key \(id) revoked.")
                 } catch let error as APIError {
                     return ConsolePage.redirect("/console/bots/\(name)", error: error.message)
+                } catch StoreError.rejected(let message) {
+                    // Another rotation or a reconcile changed the keys first.
+                    return ConsolePage.redirect("/console/bots/\(name)", error: message)
                 }
             }
         }
@@ -196,8 +202,7 @@ struct ConsoleBotPages: Sendable {
                               age: ConsoleText.age(from: key.createdAt, to: now), nextRotation: next, origin: key.origin,
                               revocable: key.state != .revoked)
             }
-        let report = try await console.store.analytics(AnalyticsQuery(from: now.addingTimeInterval(-7 * 86_400), to: now, bucket: .day,
-                                                                      bots: [object.name]))
+        let report = try await console.store.analytics(.lastDays(7, endingAt: now, bots: [object.name]))
         let conversations = try await console.store.recentConversations(bot: object.name, limit: 10).map {
             ConversationRow(id: $0.id, channel: $0.channel, messages: $0.messages, updated: ConsoleText.time($0.updatedAt),
                             last: String(($0.lastMessage ?? "").prefix(120)))

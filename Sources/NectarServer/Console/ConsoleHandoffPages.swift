@@ -60,12 +60,13 @@ struct ConsoleHandoffPages: Sendable {
                 }
                 query.urgency = urgency
                 query.bot = bot
-                query.limit = 200
+                // The store lists newest first: take far more than a page, so that
+                // the oldest and most urgent are among them, then sort.
+                query.limit = 2000
                 let now = console.now()
+                let all = try await desk.list(query, as: session.identity)
                 // Most urgent first, then the longest waiting.
-                let handoffs = try await desk.list(query, as: session.identity).sorted {
-                    ($0.urgency.rank, $1.createdAt) > ($1.urgency.rank, $0.createdAt)
-                }
+                let handoffs = Array(all.sorted { ($0.urgency.rank, $1.createdAt) > ($1.urgency.rank, $0.createdAt) }.prefix(200))
                 let list = ConsoleTemplates.render(["handoffs": handoffs.map { Row($0, now: now) }, "hasHandoffs": !handoffs.isEmpty],
                                                    "inbox-list")
                 var bots = visible.map { Array($0) } ?? []

@@ -35,11 +35,9 @@ struct ConsoleInsightPages: Sendable {
         let console = self.console
         group.get("analytics") { request, _ in
             try await console.page(request) { session in
-                let days = Int(request.uri.queryParameters.get("days") ?? "") .flatMap { [7, 30, 90].contains($0) ? $0 : nil } ?? 7
-                let now = console.now()
+                let days = Self.days(request)
                 let visible = try await console.desk.visibleBots(for: session.identity)
-                let report = try await console.store.analytics(AnalyticsQuery(from: now.addingTimeInterval(-Double(days) * 86_400), to: now,
-                                                                              bucket: .day, bots: visible))
+                let report = try await console.store.analytics(.lastDays(days, endingAt: console.now(), bots: visible))
                 let view: [String: Any] = [
                     "ranges": [7, 30, 90].map { ConsoleHandoffPages.Option(value: String($0), label: "Last \($0) days", selected: $0 == days) },
                     "figures": Self.figures(report, id: "overview"),
@@ -51,11 +49,8 @@ struct ConsoleInsightPages: Sendable {
         }
         group.get("analytics.csv") { request, _ in
             try await console.page(request) { session in
-                let days = Int(request.uri.queryParameters.get("days") ?? "").flatMap { [7, 30, 90].contains($0) ? $0 : nil } ?? 7
-                let now = console.now()
-                let report = try await console.store.analytics(AnalyticsQuery(
-                    from: now.addingTimeInterval(-Double(days) * 86_400), to: now, bucket: .day,
-                    bots: try await console.desk.visibleBots(for: session.identity)))
+                let visible = try await console.desk.visibleBots(for: session.identity)
+                let report = try await console.store.analytics(.lastDays(Self.days(request), endingAt: console.now(), bots: visible))
                 return try AnalyticsRoutes.respond(report, format: "csv", name: "overview")
             }
         }
@@ -92,6 +87,11 @@ struct ConsoleInsightPages: Sendable {
                                                 content: ConsoleTemplates.render(view, "reconcile"))
             }
         }
+    }
+
+    /// `?days=`: 7 (the default), 30 or 90.
+    static func days(_ request: Request) -> Int {
+        Int(request.uri.queryParameters.get("days") ?? "").flatMap { [7, 30, 90].contains($0) ? $0 : nil } ?? 7
     }
 
     /// The figures and charts of a report (the analytics page, a bot's page).

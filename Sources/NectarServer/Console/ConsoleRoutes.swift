@@ -69,9 +69,9 @@ struct ConsoleRoutes: Sendable {
             var newest: Int64 = 0
             if resume == nil { newest = try await store.outboxEvents(before: nil, limit: 1).first?.sequence ?? 0 }
             let start = resume ?? newest
-            let generation = console.streams.open(session.id)
             return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
                             body: ResponseBody { writer in
+                                let generation = console.streams.open(session.id)
                                 defer { console.streams.close(session.id, generation) }
                                 try await NotificationRoutes.stream(
                                     store: store, desk: console.desk, after: start, writer: &writer,
