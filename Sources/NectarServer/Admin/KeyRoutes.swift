@@ -50,7 +50,7 @@ struct KeyRoutes: Sendable {
         do {
             return try await body()
         } catch let error as EmergencyKeyError {
-            if error.message.hasSuffix("is not live") || error.message.contains(" has no key ") { throw APIError.notFound(error.message) }
+            if error.isNotFound { throw APIError.notFound(error.message) }
             throw APIError(.conflict, code: "conflict", message: error.message)
         } catch let error as KeyDirectoryError {
             throw APIError(.serviceUnavailable, code: "key_directory_unavailable", message: error.description)

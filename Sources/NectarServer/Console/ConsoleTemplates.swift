@@ -18,6 +18,10 @@ enum ConsoleTemplates {
     }
 
     static let templates: [String: String] = [
+        // One <option> of a select: {{#options}}{{> option}}{{/options}}.
+        "option": """
+            <option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>
+            """,
         "layout": """
             <!doctype html>
             <html lang="en">
@@ -68,11 +72,11 @@ enum ConsoleTemplates {
             <h1>Inbox</h1>
             <form class="filters card" method="get" action="/console/inbox" aria-label="Filters">
               <div><label for="status">Status</label>
-                <select id="status" name="status">{{#statuses}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/statuses}}</select></div>
+                <select id="status" name="status">{{#statuses}}{{> option}}{{/statuses}}</select></div>
               <div><label for="urgency">Urgency</label>
-                <select id="urgency" name="urgency">{{#urgencies}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/urgencies}}</select></div>
+                <select id="urgency" name="urgency">{{#urgencies}}{{> option}}{{/urgencies}}</select></div>
               <div><label for="bot">Bot</label>
-                <select id="bot" name="bot">{{#bots}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/bots}}</select></div>
+                <select id="bot" name="bot">{{#bots}}{{> option}}{{/bots}}</select></div>
               <div><button type="submit" class="secondary">Filter</button></div>
             </form>
             {{#canMarkRead}}<form method="post" action="/console/notifications/read" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" class="secondary">Mark notifications read</button></form>{{/canMarkRead}}
@@ -111,7 +115,7 @@ enum ConsoleTemplates {
               {{#open}}
               <form method="post" action="/console/handoffs/{{id}}/assign" class="inline">
                 <input type="hidden" name="csrf" value="{{csrf}}">
-                {{#hasAssignees}}<div><label for="to">Assign to</label><select id="to" name="to">{{#assignees}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/assignees}}</select></div>{{/hasAssignees}}
+                {{#hasAssignees}}<div><label for="to">Assign to</label><select id="to" name="to">{{#assignees}}{{> option}}{{/assignees}}</select></div>{{/hasAssignees}}
                 {{#assignee}}<input type="hidden" name="from" value="{{assignee}}">{{/assignee}}
                 <button type="submit" id="assign">{{assignLabel}}</button>
               </form>
@@ -216,7 +220,7 @@ enum ConsoleTemplates {
             <h1>Analytics</h1>
             <form class="filters card" method="get" action="/console/analytics" aria-label="Range">
               <div><label for="days">Range</label>
-              <select id="days" name="days">{{#ranges}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/ranges}}</select></div>
+              <select id="days" name="days">{{#ranges}}{{> option}}{{/ranges}}</select></div>
               <div><button type="submit" class="secondary">Show</button></div>
               <div><a href="{{csv}}">Download the series as CSV</a></div>
             </form>

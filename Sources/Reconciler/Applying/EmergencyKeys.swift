@@ -28,7 +28,7 @@ public struct EmergencyKeys: Sendable {
         let at = now()
         guard let json = try store.specJSON(.bot, names: [name])[name],
               try store.liveState()[.bot][name]?.isDeleted == false else {
-            throw EmergencyKeyError(message: "bot \(name) is not live")
+            throw EmergencyKeyError(message: "bot \(name) is not live", isNotFound: true)
         }
         let spec = try JSONDecoder().decode(BotSpec.self, from: Data(json.utf8))
         let policies = Array(try store.specs(.keyRotationPolicy, as: KeyRotationPolicySpec.self).values)
@@ -93,7 +93,7 @@ public struct EmergencyKeys: Sendable {
     /// Revokes one key of `bot` now.
     public func revoke(bot name: String, keyID: String, actor: String) throws {
         guard let key = try store.keys(bot: name).first(where: { $0.id == keyID }) else {
-            throw EmergencyKeyError(message: "bot \(name) has no key \(keyID)")
+            throw EmergencyKeyError(message: "bot \(name) has no key \(keyID)", isNotFound: true)
         }
         guard key.state != .revoked else { throw EmergencyKeyError(message: "key \(keyID) of bot \(name) is already revoked") }
         let at = now()
@@ -112,5 +112,7 @@ public struct EmergencyKeys: Sendable {
 /// An emergency key action that cannot be done, as one sentence.
 public struct EmergencyKeyError: Error, Sendable, CustomStringConvertible {
     public var message: String
+    /// The bot or key does not exist (else the action was refused).
+    public var isNotFound = false
     public var description: String { message }
 }
