@@ -13,7 +13,7 @@ extension ChatEngine {
     /// the same way), or a new one. Unknown and foreign ids are the same 404.
     func conversation(_ request: ChatRequest, caller: Caller, at: Date) async throws -> OpenConversation {
         guard let id = request.conversationID else {
-            let record = ConversationRecord(id: RuntimeID.make("conv_"), bot: caller.bot.name, channel: caller.channel,
+            let record = ConversationRecord(id: RuntimeID.makeOrdered("conv_"), bot: caller.bot.name, channel: caller.channel,
                                             keyID: caller.key?.id, clientHash: caller.isPublic ? caller.clientHash : nil, createdAt: at)
             return OpenConversation(record: record, history: [], isNew: true, count: 0)
         }
@@ -57,8 +57,8 @@ extension ChatEngine {
             return try await handOff(request, caller: caller, conversation: conversation, trigger: late, text: text, answer: answer,
                                      at: at)
         }
-        let user = ChatMessage(id: RuntimeID.make("msg_"), role: .user, text: request.message, at: at)
-        let reply = ChatMessage(id: RuntimeID.make("msg_"), role: .assistant, text: answer.reply, at: now(),
+        let user = ChatMessage(id: RuntimeID.makeOrdered("msg_"), role: .user, text: request.message, at: at)
+        let reply = ChatMessage(id: RuntimeID.makeOrdered("msg_"), role: .assistant, text: answer.reply, at: now(),
                                 confidence: answer.confidence, sources: answer.sources)
         let pending = conversations.appendCollectingOperatorMessages([user, reply], to: conversation.record, knownCount: conversation.count,
                                                                      history: conversation.history)
@@ -94,8 +94,8 @@ extension ChatEngine {
     /// written in one transaction, after the rows buffered before them.
     func handOff(_ request: ChatRequest, caller: Caller, conversation: OpenConversation, trigger: HandoffTrigger, text: MatchText,
                  answer: ResponderAnswer?, at: Date) async throws -> ChatReply {
-        let user = ChatMessage(id: RuntimeID.make("msg_"), role: .user, text: request.message, at: at)
-        let notice = ChatMessage(id: RuntimeID.make("msg_"), role: .system, text: Self.handoffNotice(trigger), at: now())
+        let user = ChatMessage(id: RuntimeID.makeOrdered("msg_"), role: .user, text: request.message, at: at)
+        let notice = ChatMessage(id: RuntimeID.makeOrdered("msg_"), role: .system, text: Self.handoffNotice(trigger), at: now())
         let opened = try await openHandoff(caller: caller, conversation: conversation, messages: [user, notice], trigger: trigger,
                                            text: text, at: at)
         let pending = conversations.appendCollectingOperatorMessages([user, notice], to: conversation.record,
@@ -130,8 +130,8 @@ extension ChatEngine {
                    trigger: HandoffTrigger?, text: MatchText?, at: Date) async throws -> ChatReply {
         let id = conversation.record.id
         let seen = conversations.pendingOperatorMessages(id) ?? ConversationCache.operatorMessagesSinceLastUser(conversation.history)
-        let user = ChatMessage(id: RuntimeID.make("msg_"), role: .user, text: request.message, at: at)
-        let notice = seen.isEmpty ? ChatMessage(id: RuntimeID.make("msg_"), role: .system, text: Self.quietNotice, at: now()) : nil
+        let user = ChatMessage(id: RuntimeID.makeOrdered("msg_"), role: .user, text: request.message, at: at)
+        let notice = seen.isEmpty ? ChatMessage(id: RuntimeID.makeOrdered("msg_"), role: .system, text: Self.quietNotice, at: now()) : nil
         let messages = [user] + (notice.map { [$0] } ?? [])
         var summary = open
         if let trigger, let text {

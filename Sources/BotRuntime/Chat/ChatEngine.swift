@@ -146,9 +146,17 @@ public final class ChatEngine: Sendable {
         salt.withLock { $0 = value }
     }
 
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
     /// A salted SHA-256 of a client address: what usage rows and budgets keep.
     func clientHash(_ address: String) -> String {
         let digest = SHA256.hash(data: Array((salt.withLock { $0 } + address).utf8))
-        return digest.prefix(12).map { String(format: "%02x", $0) }.joined()
+        var hex: [UInt8] = []
+        hex.reserveCapacity(24)
+        for byte in digest.prefix(12) {
+            hex.append(Self.hexDigits[Int(byte >> 4)])
+            hex.append(Self.hexDigits[Int(byte & 0xF)])
+        }
+        return String(decoding: hex, as: UTF8.self)
     }
 }

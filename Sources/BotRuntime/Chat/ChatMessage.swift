@@ -57,6 +57,16 @@ public struct ChatSource: Sendable, Hashable, Codable {
         self.excerpt = excerpt
         self.score = score
     }
+
+    /// Stored sources have no excerpt (see `storedJSON`): it reads as empty.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        honeyJar = try container.decode(String.self, forKey: .honeyJar)
+        path = try container.decode(String.self, forKey: .path)
+        title = try container.decode(String.self, forKey: .title)
+        excerpt = try container.decodeIfPresent(String.self, forKey: .excerpt) ?? ""
+        score = try container.decode(Double.self, forKey: .score)
+    }
 }
 
 extension ChatSource: CanonicalJSONEncodable {
@@ -75,6 +85,28 @@ extension ChatSource: CanonicalJSONEncodable {
     public static func json(_ sources: [ChatSource]) -> String {
         var writer = CanonicalJSONWriter()
         writer.sources(sources)
+        return String(decoding: writer.output, as: UTF8.self)
+    }
+}
+
+extension ChatSource {
+    /// A stored answer's sources: which passages (jar, path, title, score),
+    /// without their excerpts. The reply already quotes the best passage,
+    /// and the excerpts were most of an answer's row: leaving them out
+    /// halves what the chat path writes.
+    public static func storedJSON(_ sources: [ChatSource]) -> String {
+        var writer = CanonicalJSONWriter()
+        writer.raw("[")
+        for (index, source) in sources.enumerated() {
+            if index > 0 { writer.raw(",") }
+            writer.beginObject()
+            writer.key("honeyJar"); writer.string(source.honeyJar)
+            writer.key("path"); writer.string(source.path)
+            writer.key("score"); writer.double(source.score)
+            writer.key("title"); writer.string(source.title)
+            writer.endObject()
+        }
+        writer.raw("]")
         return String(decoding: writer.output, as: UTF8.self)
     }
 }

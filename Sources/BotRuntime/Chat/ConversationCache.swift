@@ -131,12 +131,15 @@ final class ConversationCache: Sendable {
 
     private func evictIfFull(_ state: inout State) {
         guard state.entries.count > state.evictAbove else { return }
-        // Drop the least recently used down to nine tenths of the capacity
-        // in one pass, sparing any used in the last second (their newest
-        // messages may not be in the store yet).
+        // Drop the least recently used down to half the capacity in one
+        // pass, sparing any used in the last second (their newest messages
+        // may not be in the store yet). Half, so that the pass (a sort and
+        // a rebuilt dictionary) is paid once per capacity/2 new
+        // conversations: at thousands of new conversations a second a
+        // pass per tenth cost the chat path several percent.
         let sorted = state.entries.values.map(\.lastUsed).sorted()
-        let cutoff = min(sorted[state.entries.count - capacity * 9 / 10 - 1], Self.now &- protectedNanoseconds)
+        let cutoff = min(sorted[state.entries.count - capacity / 2 - 1], Self.now &- protectedNanoseconds)
         state.entries = state.entries.filter { $0.value.lastUsed > cutoff }
-        state.evictAbove = max(capacity, state.entries.count + capacity / 10)
+        state.evictAbove = max(capacity, state.entries.count + capacity / 2)
     }
 }

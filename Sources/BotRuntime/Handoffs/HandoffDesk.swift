@@ -110,7 +110,7 @@ public final class HandoffDesk: Sendable {
 
     /// An operator's answer, appended to the user's conversation.
     public func reply(_ id: String, text: String, as identity: OperatorIdentity) async throws(StoreError) -> (HandoffChangeResult, ChatMessage) {
-        let message = ChatMessage(id: RuntimeID.make("msg_"), role: .operator, text: text, at: now(), author: identity.name)
+        let message = ChatMessage(id: RuntimeID.makeOrdered("msg_"), role: .operator, text: text, at: now(), author: identity.name)
         // Messages the chat path buffered reach the store first, so the
         // conversation keeps the order things were said in.
         try await writer.flush()

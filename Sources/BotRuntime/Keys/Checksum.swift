@@ -61,6 +61,18 @@ enum Base62 {
 
     /// `count` uniformly random base62 digits. Random bytes of 248 or more
     /// are rejected (248 = 4 * 62), so every digit is equally likely.
+    /// A 128-bit `value` in big-endian base62, left-padded to `width` digits
+    /// (22 digits hold any 128-bit value); higher digits beyond `width` are dropped.
+    static func encode(_ value: UInt128, width: Int) -> [UInt8] {
+        var digits = [UInt8](repeating: alphabet[0], count: width)
+        var rest = value
+        for index in stride(from: width - 1, through: 0, by: -1) where rest > 0 {
+            digits[index] = alphabet[Int(rest % 62)]
+            rest /= 62
+        }
+        return digits
+    }
+
     static func random(count: Int, using generator: inout some RandomNumberGenerator) -> [UInt8] {
         var digits = [UInt8]()
         digits.reserveCapacity(count)

@@ -14,6 +14,8 @@ public struct PassageCorpus: Sendable {
     struct Passage: Sendable {
         var id: Int64
         var jar: String
+        /// The jar's number in `jarNumbers` (compared instead of the name on every posting).
+        var jarNumber: Int32
         var path: String
         var title: String
         var heading: String
@@ -38,6 +40,8 @@ public struct PassageCorpus: Sendable {
     let passages: [Passage]
     let postings: [String: [Posting]]
     let byID: [Int64: Int]
+    /// Every jar's number.
+    let jarNumbers: [String: Int32]
     let averageLength: Double
 
     public static let empty = PassageCorpus(rows: [])
@@ -46,6 +50,7 @@ public struct PassageCorpus: Sendable {
         var passages: [Passage] = []
         var postings: [String: [Posting]] = [:]
         var totalLength = 0
+        var jarNumbers: [String: Int32] = [:]
         passages.reserveCapacity(rows.count)
         for row in rows {
             let index = Int32(passages.count)
@@ -59,11 +64,14 @@ public struct PassageCorpus: Sendable {
             totalLength += length
             var stems = Set(heading).union(body)
             stems.formUnion(QueryTerms.tokens(row.title).map(PorterStemmer.stem))
-            passages.append(Passage(id: row.id, jar: row.jar, path: row.path, title: row.title, heading: row.heading,
+            let jarNumber = jarNumbers[row.jar] ?? Int32(jarNumbers.count)
+            jarNumbers[row.jar] = jarNumber
+            passages.append(Passage(id: row.id, jar: row.jar, jarNumber: jarNumber, path: row.path, title: row.title, heading: row.heading,
                                     body: row.body, length: length, stems: stems, excerpt: KnowledgeResponder.excerpt(row.body)))
         }
         self.passages = passages
         self.postings = postings
+        self.jarNumbers = jarNumbers
         byID = Dictionary(passages.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
         averageLength = passages.isEmpty ? 1 : Double(totalLength) / Double(passages.count)
     }
@@ -74,6 +82,8 @@ public struct PassageCorpus: Sendable {
     public func search(stems: [String], jars: Set<String>, limit: Int) -> [PassageHit] {
         guard !stems.isEmpty, !jars.isEmpty, limit > 0 else { return [] }
         let total = Double(passages.count)
+        let wanted = Set(jars.compactMap { jarNumbers[$0] })
+        guard !wanted.isEmpty else { return [] }
         var scores: [Int32: Double] = [:]
         for stem in Set(stems) {
             guard let list = postings[stem] else { continue }
@@ -81,7 +91,7 @@ public struct PassageCorpus: Sendable {
             let idf = max(1e-6, log((total - Double(list.count) + 0.5) / (Double(list.count) + 0.5)))
             for posting in list {
                 let passage = passages[Int(posting.passage)]
-                guard jars.contains(passage.jar) else { continue }
+                guard wanted.contains(passage.jarNumber) else { continue }
                 let tf = Double(posting.weight)
                 let norm = Self.k1 * (1 - Self.b + Self.b * Double(passage.length) / averageLength)
                 scores[posting.passage, default: 0] += idf * tf * (Self.k1 + 1) / (tf + norm)

@@ -53,9 +53,17 @@ public enum PorterStemmer {
             return last != 0x77 && last != 0x78 && last != 0x79
         }
 
+        /// Whether the word ends with `suffix` (compared in place: this runs
+        /// a few dozen times per word, on every question).
         func ends(_ suffix: String) -> Bool {
-            let s = Array(suffix.utf8)
-            return b.count >= s.count && Array(b[(b.count - s.count)...]) == s
+            let count = suffix.utf8.count
+            guard b.count >= count else { return false }
+            var index = b.count - count
+            for byte in suffix.utf8 {
+                guard b[index] == byte else { return false }
+                index += 1
+            }
+            return true
         }
 
         /// The length of the stem before `suffix` (which the word ends with).
@@ -63,7 +71,7 @@ public enum PorterStemmer {
 
         mutating func replace(_ suffix: String, with replacement: String) {
             b.removeLast(suffix.utf8.count)
-            b.append(contentsOf: replacement.utf8)
+            for byte in replacement.utf8 { b.append(byte) }
         }
 
         /// Replaces the first of `rules` the word ends with, if its stem's measure exceeds `minimum`.

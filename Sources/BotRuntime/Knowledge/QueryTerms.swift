@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The content terms of a question: its words lowercased, without stop
 /// words and duplicates, and their Porter stems. Retrieval searches for the
 /// words (the index stems them itself); confidence compares the stems.
@@ -16,7 +18,7 @@ public struct QueryTerms: Sendable, Equatable {
         for token in Self.tokens(text) where !Self.stopWords.contains(token) && seenWords.insert(token).inserted {
             guard words.count < Self.maxTerms else { break }
             words.append(token)
-            let stem = PorterStemmer.stem(token)
+            let stem = StemCache.shared.stem(token)
             if seenStems.insert(stem).inserted { stems.append(stem) }
         }
         // A question made only of stop words ("what is it?") still has terms.
@@ -27,6 +29,7 @@ public struct QueryTerms: Sendable, Equatable {
     /// Lowercased runs of letters and digits; an apostrophe inside a word
     /// ends it (`bot's` -> `bot`, `s` is then a stop word).
     public static func tokens(_ text: String) -> [String] {
+        if let tokens = asciiTokens(text) { return tokens }
         var tokens: [String] = []
         var current = ""
         for scalar in text.unicodeScalars {
@@ -39,6 +42,31 @@ public struct QueryTerms: Sendable, Equatable {
         }
         if !current.isEmpty { tokens.append(current) }
         return tokens
+    }
+
+    /// The same for a text of ASCII only, byte by byte (nil when the text
+    /// has any other character): most questions, at a fraction of the cost
+    /// of asking Unicode's properties of every character.
+    static func asciiTokens(_ text: String) -> [String]? {
+        var utf8 = text
+        return utf8.withUTF8 { bytes -> [String]? in
+            var tokens: [String] = []
+            var start = -1
+            var word: [UInt8] = []
+            for (index, byte) in bytes.enumerated() {
+                guard byte < 0x80 else { return nil }
+                let lower = byte | 0x20
+                if (lower >= 0x61 && lower <= 0x7A) || (byte >= 0x30 && byte <= 0x39) {
+                    if start < 0 { start = index; word.removeAll(keepingCapacity: true) }
+                    word.append(byte >= 0x41 && byte <= 0x5A ? lower : byte)
+                } else if start >= 0 {
+                    tokens.append(String(decoding: word, as: UTF8.self))
+                    start = -1
+                }
+            }
+            if start >= 0 { tokens.append(String(decoding: word, as: UTF8.self)) }
+            return tokens
+        }
     }
 
     /// English function words, and the words every support question has
@@ -56,4 +84,24 @@ public struct QueryTerms: Sendable, Equatable {
         "will", "with", "would", "you", "your", "yours", "yourself", "yourselves", "tell", "know", "want", "need",
         "get", "got", "way", "hi", "hello", "hey",
     ]
+}
+
+/// Stems of the words questions use, remembered: questions repeat a
+/// vocabulary of a few thousand words, and a lookup costs a fraction of
+/// stemming. Bounded: when full it starts over.
+final class StemCache: Sendable {
+    static let shared = StemCache()
+    static let capacity = 20_000
+
+    private let stems = Mutex<[String: String]>([:])
+
+    func stem(_ word: String) -> String {
+        if let known = stems.withLock({ $0[word] }) { return known }
+        let stem = PorterStemmer.stem(word)
+        stems.withLock { stems in
+            if stems.count >= Self.capacity { stems.removeAll(keepingCapacity: true) }
+            stems[word] = stem
+        }
+        return stem
+    }
 }

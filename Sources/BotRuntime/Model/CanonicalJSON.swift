@@ -39,19 +39,28 @@ public struct CanonicalJSONWriter {
     /// Writes a string with JSON escaping.
     public mutating func string(_ text: String) {
         output.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): output.append(92); output.append(34)
-            case UInt8(ascii: "\\"): output.append(92); output.append(92)
-            case 0x0A: output.append(92); output.append(UInt8(ascii: "n"))
-            case 0x0D: output.append(92); output.append(UInt8(ascii: "r"))
-            case 0x09: output.append(92); output.append(UInt8(ascii: "t"))
-            case 0x08: output.append(92); output.append(UInt8(ascii: "b"))
-            case 0x0C: output.append(92); output.append(UInt8(ascii: "f"))
-            case 0..<0x20:
-                output.append(contentsOf: [92, UInt8(ascii: "u"), 48, 48, Self.hex[Int(byte >> 4)], Self.hex[Int(byte & 0xF)]])
-            default: output.append(byte)
+        var text = text
+        text.withUTF8 { bytes in
+            // Runs of bytes that need no escape are copied at once.
+            var run = 0
+            for index in bytes.indices {
+                let byte = bytes[index]
+                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+                output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<index]))
+                run = index + 1
+                switch byte {
+                case UInt8(ascii: "\""): output.append(92); output.append(34)
+                case UInt8(ascii: "\\"): output.append(92); output.append(92)
+                case 0x0A: output.append(92); output.append(UInt8(ascii: "n"))
+                case 0x0D: output.append(92); output.append(UInt8(ascii: "r"))
+                case 0x09: output.append(92); output.append(UInt8(ascii: "t"))
+                case 0x08: output.append(92); output.append(UInt8(ascii: "b"))
+                case 0x0C: output.append(92); output.append(UInt8(ascii: "f"))
+                default:
+                    output.append(contentsOf: [92, UInt8(ascii: "u"), 48, 48, Self.hex[Int(byte >> 4)], Self.hex[Int(byte & 0xF)]])
+                }
             }
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run...]))
         }
         output.append(UInt8(ascii: "\""))
     }

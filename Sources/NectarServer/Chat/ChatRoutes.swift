@@ -70,10 +70,21 @@ enum Credential {
             guard parts.count == 2, parts[0].lowercased() == "bearer" else {
                 throw APIError.unauthorized("the Authorization header must be Bearer followed by an API key")
             }
-            return parts[1].trimmingCharacters(in: .whitespaces)
+            return trimmed(parts[1])
         }
-        return request.header(named: "X-API-Key")?.trimmingCharacters(in: .whitespaces)
+        return request.headers[apiKeyHeader].map { trimmed($0[...]) }
     }
+
+    /// The text without surrounding spaces and tabs.
+    private static func trimmed(_ text: Substring) -> String {
+        var text = text
+        while let first = text.first, first == " " || first == "\t" { text.removeFirst() }
+        while let last = text.last, last == " " || last == "\t" { text.removeLast() }
+        return String(text)
+    }
+
+    /// `X-API-Key` (a valid header name, checked once).
+    static let apiKeyHeader = HTTPFields.Element.Name("X-API-Key")!
 }
 
 /// `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` (and
@@ -99,8 +110,11 @@ enum RateHeaders {
 extension TrustedProxies {
     /// The client of a request: its socket peer, or what a trusted proxy says.
     func client(of request: Request, context: NectarRequestContext) -> String {
-        client(peer: context.peerAddress, forwardedFor: request.header(named: "X-Forwarded-For"))
+        client(peer: context.peerAddress, forwardedFor: request.headers[Self.forwardedFor])
     }
+
+    /// `X-Forwarded-For` (a valid header name, checked once).
+    static let forwardedFor = HTTPFields.Element.Name("X-Forwarded-For")!
 }
 
 extension ChatFailure {

@@ -43,6 +43,46 @@ struct ChatCompletionView: Encodable {
     }
 }
 
+extension ChatCompletionView: CanonicalJSONEncodable {
+    /// The same bytes as `encode(to:)` under `JSONBody.encoder()` (a test
+    /// compares them), written directly: this is every OpenAI-shaped answer.
+    func writeCanonical(to writer: inout CanonicalJSONWriter) {
+        writer.beginObject()
+        writer.key("choices")
+        writer.raw("[")
+        writer.beginObject()
+        writer.key("finish_reason"); writer.string("stop")
+        writer.key("index"); writer.int(0)
+        writer.key("logprobs"); writer.raw("null")
+        writer.key("message")
+        writer.beginObject()
+        writer.key("content"); writer.string(reply.reply)
+        writer.key("role"); writer.string("assistant")
+        writer.endObject()
+        writer.endObject()
+        writer.raw("]")
+        writer.key("created"); writer.int(Int(reply.createdAt.timeIntervalSince1970))
+        writer.key("id"); writer.string("chatcmpl-" + reply.messageID)
+        writer.key("model"); writer.string(model)
+        writer.key("nectar")
+        writer.beginObject()
+        writer.key("confidence"); writer.double(reply.confidence)
+        writer.key("conversationId"); writer.string(reply.conversationID)
+        writer.key("handoff"); writer.handoff(reply.handoff)
+        writer.key("operatorMessages"); writer.operatorMessages(reply.operatorMessages)
+        writer.key("sources"); writer.sources(reply.sources)
+        writer.endObject()
+        writer.key("object"); writer.string("chat.completion")
+        writer.key("usage")
+        writer.beginObject()
+        writer.key("completion_tokens"); writer.int(reply.completionTokens)
+        writer.key("prompt_tokens"); writer.int(reply.promptTokens)
+        writer.key("total_tokens"); writer.int(reply.promptTokens + reply.completionTokens)
+        writer.endObject()
+        writer.endObject()
+    }
+}
+
 /// `chat.completion.chunk`: one server-sent event of a streaming answer.
 struct ChatCompletionChunkView: Encodable {
     var id: String

@@ -16,10 +16,18 @@ extension RuntimeStore {
             change(&rollups["\(hour) \(bot)", default: UsageRollup(bot: bot, hour: hour)])
         }
         for conversation in newConversations { touch(conversation.bot, conversation.createdAt) { $0.conversations += 1 } }
+        // A batch's unanswered questions are grouped first, so a group asked
+        // many times in one batch costs one update.
+        var questions: [QuestionTally.Key: QuestionTally] = [:]
         for usage in batch.usage {
             touch(usage.bot, usage.at) { $0.add(usage) }
-            if let question = usage.question { try countQuestion(question, bot: usage.bot, at: usage.at, db) }
+            guard let question = usage.question else { continue }
+            let grouping = QuestionGroup.key(question)
+            guard !grouping.isEmpty else { continue }
+            let key = QuestionTally.Key(day: UsageRollup.hour(of: usage.at) / 24 * 24, bot: usage.bot, grouping: grouping)
+            questions[key, default: QuestionTally(example: question, at: usage.at)].add(question, at: usage.at)
         }
+        for (key, tally) in questions.sorted(by: { $0.value.at < $1.value.at }) { try countQuestion(key, tally, db) }
         var days: [String: UsageRollup] = [:]
         for rollup in rollups.values {
             try add(rollup, table: "usage_rollup", db)
@@ -58,17 +66,15 @@ extension RuntimeStore {
     /// starts at its count plus one. A group asked more often than a tenth
     /// of the day's unanswered questions is always kept, and the rows stay
     /// bounded however many different questions users ask.
-    static func countQuestion(_ question: String, bot: String, at: Date, _ db: Database) throws {
-        let grouping = QuestionGroup.key(question)
-        guard !grouping.isEmpty else { return }
-        let day = UsageRollup.hour(of: at) / 24 * 24
-        let example = String(question.prefix(300)), time = at.timeIntervalSince1970
+    static func countQuestion(_ key: QuestionTally.Key, _ tally: QuestionTally, _ db: Database) throws {
+        let (day, bot, grouping) = (key.day, key.bot, key.grouping)
+        let example = String(tally.example.prefix(300)), time = tally.at.timeIntervalSince1970
         try db.cachedStatement(sql: """
-            UPDATE question_rollup SET count = count + 1, example = CASE WHEN ? >= last_at THEN ? ELSE example END,
+            UPDATE question_rollup SET count = count + ?, example = CASE WHEN ? >= last_at THEN ? ELSE example END,
                 last_at = max(last_at, ?) WHERE hour = ? AND bot = ? AND grouping = ?
-            """).execute(arguments: [time, example, time, day, bot, grouping])
+            """).execute(arguments: [tally.count, time, example, time, day, bot, grouping])
         guard db.changesCount == 0 else { return }
-        var count = 1
+        var count = tally.count
         let kept = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM question_rollup WHERE hour = ? AND bot = ?"),
                                     arguments: [day, bot]) ?? 0
         if kept >= questionGroupsPerDay,
@@ -77,11 +83,29 @@ extension RuntimeStore {
                """), arguments: [day, bot]) {
             try db.cachedStatement(sql: "DELETE FROM question_rollup WHERE hour = ? AND bot = ? AND grouping = ?")
                 .execute(arguments: [day, bot, least[0] as String])
-            count = (least[1] as Int) + 1
+            count += least[1] as Int
         }
         try db.cachedStatement(sql: """
             INSERT INTO question_rollup (hour, bot, grouping, example, count, last_at) VALUES (?, ?, ?, ?, ?, ?)
             """).execute(arguments: [day, bot, grouping, example, count, time])
+    }
+
+    /// One question group's count in a batch, with its latest example.
+    struct QuestionTally {
+        struct Key: Hashable {
+            var day: Int64
+            var bot: String
+            var grouping: String
+        }
+
+        var example: String
+        var at: Date
+        var count = 0
+
+        mutating func add(_ question: String, at time: Date) {
+            count += 1
+            if time >= at { example = question; at = time }
+        }
     }
 
     /// Counts one step of a handoff into the rollup of the hour it opened.

@@ -4,19 +4,27 @@ import GRDB
 extension RuntimeStore {
     /// Writes a batch of the chat path's rows (inside one transaction).
     static func write(_ batch: RuntimeWriteBatch, _ db: Database) throws {
+        // A conversation's updated_at is its last message's time: a new
+        // one is inserted with it, an existing one updated once per batch.
+        var touched: [String: Double] = [:]
+        for (conversation, _, message) in batch.messages {
+            touched[conversation] = max(touched[conversation] ?? 0, message.at.timeIntervalSince1970)
+        }
         var newConversations: [ConversationRecord] = []
         for conversation in batch.conversations {
+            let created = conversation.createdAt.timeIntervalSince1970
             try db.cachedStatement(sql: """
                 INSERT INTO conversation (id, bot, channel, key_id, client_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(id) DO NOTHING
                 """).execute(arguments: [conversation.id, conversation.bot, conversation.channel.rawValue, conversation.keyID,
-                                         conversation.clientHash, conversation.createdAt.timeIntervalSince1970,
-                                         conversation.createdAt.timeIntervalSince1970])
-            if db.changesCount > 0 { newConversations.append(conversation) }
+                                         conversation.clientHash, created, max(created, touched[conversation.id] ?? created)])
+            if db.changesCount > 0 {
+                newConversations.append(conversation)
+                touched[conversation.id] = nil
+            }
         }
-        var touched: [String: Double] = [:]
         for (conversation, _, message) in batch.messages {
-            let sources = message.sources.isEmpty ? nil : ChatSource.json(message.sources)
+            let sources = message.sources.isEmpty ? nil : ChatSource.storedJSON(message.sources)
             // The position is taken here, in the writing transaction, so that
             // messages keep the order they were written in whatever a cache knew.
             try db.cachedStatement(sql: """
@@ -25,7 +33,6 @@ extension RuntimeStore {
                 ON CONFLICT(id) DO NOTHING
                 """).execute(arguments: [message.id, conversation, conversation, message.role.rawValue, message.text,
                                          message.at.timeIntervalSince1970, message.confidence, sources, message.author])
-            touched[conversation] = max(touched[conversation] ?? 0, message.at.timeIntervalSince1970)
         }
         for (conversation, at) in touched {
             try db.cachedStatement(sql: "UPDATE conversation SET updated_at = max(updated_at, ?) WHERE id = ?")
