@@ -34,6 +34,7 @@ let package = Package(
             pkgConfig: "libgit2",
             providers: [.apt(["libgit2-dev"]), .brew(["libgit2"])]
         ),
+        .systemLibrary(name: "CMalloc"),
         .systemLibrary(
             name: "CYAML",
             pkgConfig: "yaml-0.1",
@@ -91,7 +92,7 @@ let package = Package(
         .executableTarget(
             name: "nectar-bench",
             dependencies: [
-                "Reconciler", "BotRuntime", "NectarServer", "CYAML",
+                "Reconciler", "BotRuntime", "NectarServer", "CYAML", "CMalloc",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -1,6 +1,8 @@
 import BotRuntime
 import Foundation
 import GRDB
+import GRDBSQLite
+import CMalloc
 import Hummingbird
 import Logging
 import NectarServer
@@ -57,9 +59,13 @@ struct ChatBenchmark {
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: root) }
 
-        var files = SyntheticRepository(botCount: bots).files()
-        for (path, text) in Self.files(handoff: handoff) { files[path] = Array(text.utf8) }
-        let bench = try await BenchDaemon.start(root: root, files: files)
+        // The repository's files are the benchmark's input, not the
+        // daemon's state: they are freed once committed, before memory is measured.
+        let bench = try await BenchDaemon.start(root: root, files: {
+            var files = SyntheticRepository(botCount: bots).files()
+            for (path, text) in Self.files(handoff: handoff) { files[path] = Array(text.utf8) }
+            return files
+        }())
         let settings = bench.settings, nectarPort = bench.port
         let bare = try await Self.startBareRoute()
         let rssServing = Self.residentMiB()
@@ -82,6 +88,7 @@ struct ChatBenchmark {
                      bodies: openAIBodies, headers: bearer),
         ]
         print("\(bots + 2) bots applied; resident memory of the process (the daemon and the small bare app) before load: \(String(format: "%.0f", rssServing)) MiB")
+        print("  \(Self.heapBreakdown())")
         print("\(questions.count) questions in turn, on a honey jar of \(Self.documents().count) documents")
         print("wrk: \(connections) connections, 2 threads, \(seconds) s per run, median of \(runs) runs; \(ProcessInfo.processInfo.activeProcessorCount) cores shared by wrk and the server")
 
@@ -110,6 +117,7 @@ struct ChatBenchmark {
 
         print("")
         print("resident memory after the runs: \(String(format: "%.0f", Self.residentMiB())) MiB (peak \(String(format: "%.0f", Self.residentMiB(peak: true))) MiB)")
+        print("  \(Self.heapBreakdown())")
         try await bench.stop()
         let rows = try await DatabaseQueue(path: settings.database).read { db in
             try Int.fetchOne(db, sql: "SELECT count(*) FROM usage_event WHERE outcome IN ('answered', 'low-confidence')") ?? 0
@@ -180,6 +188,14 @@ struct ChatBenchmark {
         let widths = [64, 9, 6, 8, 8, 8]
         return zip(columns, widths).map { text, width in text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
             .joined(separator: " ")
+    }
+
+    /// Where the heap is: what malloc has handed out (and SQLite's part of
+    /// it: page caches and statements), and what its arenas hold free.
+    static func heapBreakdown() -> String {
+        let info = mallinfo2()
+        func mib(_ bytes: Int) -> String { String(format: "%.0f MiB", Double(bytes) / 1_048_576) }
+        return "heap: \(mib(Int(info.uordblks) + Int(info.hblkhd))) in use (SQLite \(mib(Int(sqlite3_memory_used())))), \(mib(Int(info.fordblks))) free in malloc's arenas"
     }
 
     /// This process's resident set (or its peak), from /proc.

@@ -19,7 +19,8 @@ struct ConversationCacheTests {
             _ = cache.append([Self.message("\(index)")], to: Self.record(index), knownCount: 0)
         }
         let kept = (0..<1_000).filter { cache.entry("conv_\($0)") != nil }
-        #expect(kept.count <= 100 && kept.count >= 90, "\(kept.count)")
+        // An eviction goes down to half the capacity, so between 50 and 100 stay.
+        #expect(kept.count <= 100 && kept.count >= 50, "\(kept.count)")
         #expect(kept.contains(999) && !kept.contains(0))
     }
 

@@ -10,7 +10,7 @@ extension RuntimeStore {
     public func apply(_ changes: ChangeSet, run: ReconcileRun) throws(StoreError) -> AppliedRun {
         let path = self.path
         defer { self.changes.notify() }
-        return try write { db in
+        return try bulkWrite { db in
             if let expected = changes.basedOnStateVersion {
                 let found = try Int64.fetchOne(db, sql: "SELECT state_version FROM store_meta WHERE id = 1") ?? 0
                 if found != expected {

@@ -109,7 +109,7 @@ extension RuntimeStore: KeyLookup {
                                 expectingActive expected: (bot: String, keyID: String?)? = nil) throws(StoreError) {
         let path = self.path
         defer { self.changes.notify() }
-        try write { db in
+        try bulkWrite { db in
             if let expected {
                 // The active key read before must still be the active key:
                 // a reconcile that rotated in between wins, nothing is written.

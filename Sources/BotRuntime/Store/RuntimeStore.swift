@@ -38,14 +38,11 @@ public struct RuntimeStore: Sendable {
                 // crash; only an OS crash may lose the last commits, and never
                 // leaves a half-applied transaction.
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
-                // A 10,000-bot apply touches tens of megabytes in one
-                // transaction; with SQLite's default 2 MB page cache the
-                // dirty pages spill to the WAL over and over (hundreds of
-                // thousands of writes). 64 MB keeps a large apply in memory
-                // until its commit; the cache only grows as it is used.
-                // Reader connections (up to five) get 4 MB each, so they do
-                // not multiply the writer's 64 MB.
-                try db.execute(sql: db.configuration.readonly ? "PRAGMA cache_size = -4096" : "PRAGMA cache_size = -65536")
+                // The writer keeps 16 MB of pages: what the chat path's
+                // batches touch (their rows go to the end of time-ordered
+                // indexes). An apply raises it for its transaction (see
+                // `bulkWrite`). Reader connections (up to five) get 4 MB each.
+                try db.execute(sql: db.configuration.readonly ? "PRAGMA cache_size = -4096" : "PRAGMA cache_size = \(Self.writerCacheKiB)")
                 try db.execute(sql: "PRAGMA foreign_keys = ON")
             }
             let pool = try DatabasePool(path: path, configuration: configuration)
@@ -132,6 +129,36 @@ public struct RuntimeStore: Sendable {
     func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
         do {
             return try writer.write(body)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError.database(path: path, message: Self.message(error))
+        }
+    }
+
+    /// The writer connection's page cache, in KiB (negative: SQLite's unit).
+    static let writerCacheKiB = -16_384
+
+    /// A write transaction that may touch tens of megabytes (an apply of
+    /// 10,000 bots): with a 16 MB (or SQLite's default 2 MB) page cache the
+    /// dirty pages would spill to the WAL over and over, so the cache is
+    /// raised to 64 MB for it, then set back and its memory released.
+    func bulkWrite<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        do {
+            return try writer.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA cache_size = -65536")
+                defer {
+                    try? db.execute(sql: "PRAGMA cache_size = \(Self.writerCacheKiB)")
+                    try? db.execute(sql: "PRAGMA shrink_memory")
+                }
+                var result: T?
+                try db.inTransaction {
+                    result = try body(db)
+                    return .commit
+                }
+                guard let result else { throw StoreError.database(path: path, message: "the transaction returned nothing") }
+                return result
+            }
         } catch let error as StoreError {
             throw error
         } catch {

@@ -25,6 +25,7 @@ enum ConsoleAssets {
         .card { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 12px 16px; margin-bottom: 16px; }
         .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap: 16px; }
         .table-wrap { overflow-x: auto; }
+        code, dd, .muted { overflow-wrap: anywhere; }
         table { border-collapse: collapse; width: 100%; background: var(--card); }
         th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
         th { font-size: 0.85rem; color: var(--muted); }

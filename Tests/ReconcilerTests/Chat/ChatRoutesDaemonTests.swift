@@ -14,7 +14,7 @@ import Testing
         #expect(first.status == 200, "\(first.text)")
         let json = first.json
         let conversation = try #require(json["conversationId"] as? String)
-        #expect(conversation.hasPrefix("conv_") && conversation.count == 27)
+        #expect(conversation.hasPrefix("conv_") && conversation.count == 35)
         #expect((json["messageId"] as? String)?.hasPrefix("msg_") == true)
         #expect((json["reply"] as? String)?.contains("seven to ten working days") == true, "\(json)")
         let confidence = try #require(json["confidence"] as? Double)

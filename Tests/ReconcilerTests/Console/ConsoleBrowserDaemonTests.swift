@@ -113,7 +113,11 @@ import FoundationNetworking
             try await browser.go(origin + page)
             _ = try await browser.find("main h1")
             let overflow = try await browser.execute("return document.documentElement.scrollWidth > window.innerWidth + 1;") as? Bool
-            #expect(overflow == false, "\(page) fits a phone's width")
+            let wide = overflow == true ? try await browser.execute("""
+                return Array.from(document.querySelectorAll('main *')).filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+                    .slice(-3).map(e => e.tagName + ': ' + e.outerHTML.slice(0, 160)).join(' | ');
+                """) as? String : nil
+            #expect(overflow == false, "\(page) fits a phone's width\(wide.map { "; too wide: " + $0 } ?? "")")
             try await Self.shot(browser, name, phone: true)
         }
 
