@@ -81,6 +81,9 @@ public final class NotificationDispatcher: Sendable {
                         group.addTask { await self.work(target) }
                     }
                 } catch {
+                    // Cancelled at shutdown: GRDB refuses a cancelled task's
+                    // access, which is not a failure worth an error line.
+                    if Task.isCancelled { break }
                     logger.error("planning notification deliveries failed; retried", metadata: ["error": "\(error.description)"])
                 }
                 try? await Task.sleep(for: interval)
