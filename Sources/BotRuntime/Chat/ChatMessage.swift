@@ -96,9 +96,7 @@ extension ChatSource {
     /// halves what the chat path writes.
     public static func storedJSON(_ sources: [ChatSource]) -> String {
         var writer = CanonicalJSONWriter()
-        writer.raw("[")
-        for (index, source) in sources.enumerated() {
-            if index > 0 { writer.raw(",") }
+        writer.array(sources) { writer, source in
             writer.beginObject()
             writer.key("honeyJar"); writer.string(source.honeyJar)
             writer.key("path"); writer.string(source.path)
@@ -106,18 +104,12 @@ extension ChatSource {
             writer.key("title"); writer.string(source.title)
             writer.endObject()
         }
-        writer.raw("]")
         return String(decoding: writer.output, as: UTF8.self)
     }
 }
 
 extension CanonicalJSONWriter {
     public mutating func sources(_ sources: [ChatSource]) {
-        raw("[")
-        for (index, source) in sources.enumerated() {
-            if index > 0 { raw(",") }
-            value(source)
-        }
-        raw("]")
+        array(sources) { writer, source in writer.value(source) }
     }
 }

@@ -14,7 +14,7 @@ public struct MatchText: Sendable, Hashable {
     static func words(_ text: String) -> [String] {
         // Most messages are ASCII: split and lowercase the bytes, with no
         // Unicode normalisation (NFKC leaves ASCII as it is).
-        if text.utf8.allSatisfy({ $0 < 0x80 }) { return asciiWords(text) }
+        if let words = QueryTerms.asciiTokens(text) { return words }
         var words: [String] = []
         var current = ""
         for scalar in text.precomposedStringWithCompatibilityMapping.unicodeScalars {
@@ -29,26 +29,6 @@ public struct MatchText: Sendable, Hashable {
             }
         }
         if !current.isEmpty { words.append(current) }
-        return words
-    }
-
-    private static func asciiWords(_ text: String) -> [String] {
-        var words: [String] = []
-        var current: [UInt8] = []
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-                current.append(byte)
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"):
-                current.append(byte + 32)
-            default:
-                if !current.isEmpty {
-                    words.append(String(decoding: current, as: UTF8.self))
-                    current.removeAll(keepingCapacity: true)
-                }
-            }
-        }
-        if !current.isEmpty { words.append(String(decoding: current, as: UTF8.self)) }
         return words
     }
 }

@@ -59,8 +59,6 @@ enum Base62 {
         return digits
     }
 
-    /// `count` uniformly random base62 digits. Random bytes of 248 or more
-    /// are rejected (248 = 4 * 62), so every digit is equally likely.
     /// A 128-bit `value` in big-endian base62, left-padded to `width` digits
     /// (22 digits hold any 128-bit value); higher digits beyond `width` are dropped.
     static func encode(_ value: UInt128, width: Int) -> [UInt8] {
@@ -73,6 +71,8 @@ enum Base62 {
         return digits
     }
 
+    /// `count` uniformly random base62 digits. Random bytes of 248 or more
+    /// are rejected (248 = 4 * 62), so every digit is equally likely.
     static func random(count: Int, using generator: inout some RandomNumberGenerator) -> [UInt8] {
         var digits = [UInt8]()
         digits.reserveCapacity(count)

@@ -46,27 +46,28 @@ public struct QueryTerms: Sendable, Equatable {
 
     /// The same for a text of ASCII only, byte by byte (nil when the text
     /// has any other character): most questions, at a fraction of the cost
-    /// of asking Unicode's properties of every character.
+    /// of asking Unicode's properties of every character. Handoff triggers
+    /// split messages with it too (`MatchText`).
     static func asciiTokens(_ text: String) -> [String]? {
-        var utf8 = text
-        return utf8.withUTF8 { bytes -> [String]? in
-            var tokens: [String] = []
-            var start = -1
-            var word: [UInt8] = []
-            for (index, byte) in bytes.enumerated() {
-                guard byte < 0x80 else { return nil }
-                let lower = byte | 0x20
-                if (lower >= 0x61 && lower <= 0x7A) || (byte >= 0x30 && byte <= 0x39) {
-                    if start < 0 { start = index; word.removeAll(keepingCapacity: true) }
-                    word.append(byte >= 0x41 && byte <= 0x5A ? lower : byte)
-                } else if start >= 0 {
-                    tokens.append(String(decoding: word, as: UTF8.self))
-                    start = -1
+        var tokens: [String] = []
+        var current: [UInt8] = []
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                current.append(byte)
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"):
+                current.append(byte + 32)
+            case 0x80...:
+                return nil
+            default:
+                if !current.isEmpty {
+                    tokens.append(String(decoding: current, as: UTF8.self))
+                    current.removeAll(keepingCapacity: true)
                 }
             }
-            if start >= 0 { tokens.append(String(decoding: word, as: UTF8.self)) }
-            return tokens
         }
+        if !current.isEmpty { tokens.append(String(decoding: current, as: UTF8.self)) }
+        return tokens
     }
 
     /// English function words, and the words every support question has

@@ -81,6 +81,16 @@ public struct CanonicalJSONWriter {
         output.append(contentsOf: (value ? "true" : "false").utf8)
     }
 
+    /// An array, each element written by `element`.
+    public mutating func array<Element>(_ elements: [Element], _ element: (inout CanonicalJSONWriter, Element) -> Void) {
+        output.append(UInt8(ascii: "["))
+        for (index, item) in elements.enumerated() {
+            if index > 0 { output.append(UInt8(ascii: ",")) }
+            element(&self, item)
+        }
+        output.append(UInt8(ascii: "]"))
+    }
+
     public mutating func strings(_ values: [String]) {
         output.append(UInt8(ascii: "["))
         for (index, value) in values.enumerated() {

@@ -69,12 +69,7 @@ extension JSONValue: CanonicalJSONEncodable {
         case .number(let number): writer.double(number)
         case .string(let text): writer.string(text)
         case .array(let items):
-            writer.raw("[")
-            for (index, item) in items.enumerated() {
-                if index > 0 { writer.raw(",") }
-                item.writeCanonical(to: &writer)
-            }
-            writer.raw("]")
+            writer.array(items) { writer, item in item.writeCanonical(to: &writer) }
         case .object(let members):
             writer.beginObject()
             for (name, value) in members.sorted(by: { $0.key < $1.key }) {

@@ -106,11 +106,6 @@ extension CanonicalJSONWriter {
     }
 
     mutating func operatorMessages(_ messages: [ChatMessage]) {
-        raw("[")
-        for (index, message) in messages.enumerated() {
-            if index > 0 { raw(",") }
-            value(OperatorMessageView(message))
-        }
-        raw("]")
+        array(messages) { writer, message in writer.value(OperatorMessageView(message)) }
     }
 }

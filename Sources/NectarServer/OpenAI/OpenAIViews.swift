@@ -64,14 +64,7 @@ extension ChatCompletionView: CanonicalJSONEncodable {
         writer.key("created"); writer.int(Int(reply.createdAt.timeIntervalSince1970))
         writer.key("id"); writer.string("chatcmpl-" + reply.messageID)
         writer.key("model"); writer.string(model)
-        writer.key("nectar")
-        writer.beginObject()
-        writer.key("confidence"); writer.double(reply.confidence)
-        writer.key("conversationId"); writer.string(reply.conversationID)
-        writer.key("handoff"); writer.handoff(reply.handoff)
-        writer.key("operatorMessages"); writer.operatorMessages(reply.operatorMessages)
-        writer.key("sources"); writer.sources(reply.sources)
-        writer.endObject()
+        writer.key("nectar"); writer.value(NectarView(reply))
         writer.key("object"); writer.string("chat.completion")
         writer.key("usage")
         writer.beginObject()
@@ -178,6 +171,18 @@ struct NectarView: Encodable {
         try container.encode(sources, forKey: .sources)
         try container.encode(handoff.map(HandoffSummaryView.init), forKey: .handoff)
         try container.encode(operatorMessages.map(OperatorMessageView.init), forKey: .operatorMessages)
+    }
+}
+
+extension NectarView: CanonicalJSONEncodable {
+    func writeCanonical(to writer: inout CanonicalJSONWriter) {
+        writer.beginObject()
+        writer.key("confidence"); writer.double(confidence)
+        writer.key("conversationId"); writer.string(conversationId)
+        writer.key("handoff"); writer.handoff(handoff)
+        writer.key("operatorMessages"); writer.operatorMessages(operatorMessages)
+        writer.key("sources"); writer.sources(sources)
+        writer.endObject()
     }
 }
 
